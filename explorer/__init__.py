@@ -1,0 +1,1 @@
+"""explorer: authenticated web APIs, explorable in Jupyter."""
