@@ -1,0 +1,157 @@
+"""The token endpoint: one POST per grant, answers turned into tokens or clear errors.
+
+The endpoint is found from ``token_url``, or lazily from an OIDC ``issuer``
+(``{issuer}/.well-known/openid-configuration``, OpenID Connect Discovery 1.0 §4).
+The body is a form (RFC 6749) or JSON (Jindexe). Secrets never appear in an error.
+
+>>> ep = TokenEndpoint("https://kc.example/realms/x/protocol/openid-connect/token", provider="x")
+>>> ep.url
+'https://kc.example/realms/x/protocol/openid-connect/token'
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import requests
+
+from ..errors import AuthenticationError, ConfigurationError, Redactor
+from ..session.transport import Transport, check_url
+from .client_auth import ClientAuth
+from .tokens import DEFAULT_LIFETIME, Token, parse_token_response
+
+__all__ = ["TokenEndpoint"]
+
+log = logging.getLogger("explorer.auth")
+
+_HINTS = {
+    "invalid_client": "check the client id and secret",
+    "unauthorized_client": "check the client id and secret, and that this client may use "
+                           "this grant",
+    "invalid_grant": "check the username and password (or the refresh token has expired)",
+    "invalid_scope": "check the scope",
+    "invalid_request": "check the credentials are all set and the token URL is right",
+    "unsupported_grant_type": "this server does not accept this grant: check the token URL",
+    "invalid_api_key": "check the API key",
+}
+
+
+class TokenEndpoint:
+    """POSTs grant parameters to a token URL and returns :class:`Token` objects."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        issuer: str | None = None,
+        provider: str,
+        client_auth: ClientAuth | None = None,
+        body_format: str = "form",
+        headers: dict[str, str] | None = None,
+        http: requests.Session | None = None,
+        redact: Redactor | None = None,
+        hint: str = "",
+        default_lifetime: float = DEFAULT_LIFETIME,
+    ) -> None:
+        if not url and not issuer:
+            raise ConfigurationError("no token endpoint", provider=provider,
+                                     hint="pass token_url=… or issuer=…")
+        self.provider = provider
+        self._url = check_url(url, provider=provider, what="token_url") if url else None
+        self.issuer = check_url(issuer, provider=provider, what="issuer") if issuer else None
+        self.client_auth = client_auth
+        self.body_format = body_format
+        self.headers = dict(headers or {})
+        self.http = http or Transport(retry_post=True)
+        self.redact = redact or Redactor()
+        self.hint = hint
+        self.default_lifetime = default_lifetime
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        """The token URL (discovered from the issuer on first use)."""
+        if self._url is None:
+            with self._lock:
+                if self._url is None:
+                    self._url = self._discover()
+        return self._url
+
+    def _discover(self) -> str:
+        where = f"{self.issuer}/.well-known/openid-configuration"
+        try:
+            resp = self.http.get(where, headers={"Accept": "application/json"})
+            doc = resp.json() if resp.ok else None
+        except (requests.RequestException, ValueError):
+            doc = None
+        endpoint = doc.get("token_endpoint") if isinstance(doc, dict) else None
+        if not isinstance(endpoint, str):
+            raise ConfigurationError(
+                "OIDC discovery found no token_endpoint", provider=self.provider, url=where,
+                hint="check issuer= (e.g. https://host/realms/NAME), or pass token_url=")
+        return check_url(endpoint, provider=self.provider, what="token_endpoint")
+
+    def request(self, params: dict[str, str], *, previous_refresh: str | None = None) -> Token:
+        """Send one grant; return the token or raise :class:`AuthenticationError`."""
+        url = self.url
+        headers = {"Accept": "application/json", **self.headers}
+        body = dict(params)
+        if self.client_auth is not None:
+            headers.update(self.client_auth.headers())
+            body.update(self.client_auth.body())
+        kwargs: dict[str, Any] = {"json": body} if self.body_format == "json" else {"data": body}
+        grant = params.get("grant_type", "?")
+        log.debug("token request: provider=%s grant=%s url=%s", self.provider, grant, url)
+        try:
+            resp = self.http.post(url, headers=headers, allow_redirects=False, **kwargs)
+        except requests.Timeout:
+            raise self._error("the token endpoint did not answer in time", None,
+                              hint="retry later; check the token URL and your network") from None
+        except requests.RequestException as exc:
+            raise self._error(f"cannot reach the token endpoint ({type(exc).__name__})", None,
+                              hint="check the token URL and your network") from None
+        return self._parse(resp, grant, previous_refresh)
+
+    def _parse(self, resp: requests.Response, grant: str,
+               previous_refresh: str | None) -> Token:
+        try:
+            payload = resp.json()
+        except ValueError:
+            payload = None
+        if resp.status_code >= 400 or not resp.ok:
+            error = payload.get("error") if isinstance(payload, dict) else None
+            desc = payload.get("error_description") if isinstance(payload, dict) else None
+            words = f"{error}: {desc}" if error and desc else (error or desc)
+            if words is None:
+                kind = resp.headers.get("Content-Type", "no content type").split(";")[0]
+                words = f"a {kind} body" if resp.content else "an empty body"
+            raise self._error(
+                f"token request ({grant}) refused with HTTP {resp.status_code} — {words}",
+                resp.status_code, error=error if isinstance(error, str) else None,
+                description=desc if isinstance(desc, str) else None)
+        if payload is None:
+            kind = resp.headers.get("Content-Type", "unknown").split(";")[0]
+            raise self._error(f"token endpoint answered HTTP {resp.status_code} with {kind}, "
+                              "not JSON", resp.status_code,
+                              hint="check the token URL: it may point at a web page")
+        try:
+            token = parse_token_response(payload, default_lifetime=self.default_lifetime,
+                                         previous_refresh=previous_refresh)
+        except ValueError as exc:
+            raise self._error(f"unusable token response: {exc}", resp.status_code) from None
+        self.redact.add(token.access_token, token.refresh_token)
+        log.debug("token received: provider=%s expires_in=%.0fs (%s)", self.provider,
+                  token.expires_in, token.expiry_source)
+        return token
+
+    def _error(self, message: str, status: int | None, *, error: str | None = None,
+               description: str | None = None, hint: str | None = None) -> AuthenticationError:
+        hint = hint or "; ".join(h for h in (_HINTS.get(error or ""), self.hint) if h) or None
+        return AuthenticationError(
+            message, error=error, error_description=description, status=status,
+            provider=self.provider, url=self._url or self.issuer, hint=hint, redact=self.redact)
+
+    def __repr__(self) -> str:
+        return f"<TokenEndpoint {self.provider} {self._url or self.issuer}>"

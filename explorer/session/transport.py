@@ -1,0 +1,129 @@
+"""HTTP transport: a ``requests.Session`` with the rules every explorer call follows.
+
+* default connect/read timeouts (:data:`DEFAULT_TIMEOUT`);
+* retries with exponential backoff on 429/502/503/504 for idempotent methods, honouring
+  ``Retry-After`` (urllib3's ``Retry``);
+* credential headers (``Authorization``, ``X-API-KEY``, ``API_KEY``…) dropped on a redirect to
+  another host or from https to http (requests only drops ``Authorization``);
+* ``~/.netrc`` never consulted (it would add credentials we did not ask for);
+* HTTPS required for any host outside loopback (:func:`check_url`).
+
+>>> t = Transport(); t.request  # doctest: +ELLIPSIS
+<bound method Transport.request of <explorer.session.transport.Transport object at ...>>
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from ..errors import ConfigurationError
+
+__all__ = ["DEFAULT_TIMEOUT", "RETRY_STATUSES", "Transport", "check_url", "is_loopback"]
+
+#: (connect, read) seconds.
+DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
+RETRY_STATUSES = (429, 502, 503, 504)
+CREDENTIAL_HEADERS = ("Authorization", "X-API-KEY", "API_KEY", "Cookie", "Proxy-Authorization")
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, *, provider: str | None, what: str = "base_url") -> str:
+    """Return ``url`` without a trailing slash, or raise ``ConfigurationError``.
+
+    Only ``https://`` is accepted, except ``http://`` to a loopback host (a local deployment or
+    the sandbox).
+    """
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"{what} {url!r} is not an absolute http(s) URL", provider=provider,
+            hint=f"pass {what}='https://host/path'")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigurationError(
+            f"{what} uses plain http to a non-loopback host; credentials would travel in clear",
+            provider=provider, url=url,
+            hint=f"use https:// for {parts.hostname} (http is only accepted for 127.0.0.1 "
+                 "and localhost)")
+    return url.rstrip("/")
+
+
+def _retry(total: int, methods: Iterable[str], backoff: float) -> Retry:
+    return Retry(
+        total=total,
+        connect=total,
+        read=0,  # a read may have reached the server: not retried blindly
+        status=total,
+        other=0,
+        allowed_methods=frozenset(methods),
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=backoff,
+        backoff_max=10.0,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+
+
+class Transport(requests.Session):
+    """A ``requests.Session`` with timeouts, retries and credential-safe redirects.
+
+    ``retries`` is the retry budget per request; ``retry_post=True`` also retries POST on the
+    statuses above (used for token endpoints, where a repeated grant is harmless).
+    """
+
+    def __init__(
+        self,
+        *,
+        retries: int = 3,
+        backoff: float = 0.3,
+        retry_post: bool = False,
+        timeout: tuple[float, float] | float = DEFAULT_TIMEOUT,
+        verify: bool | str = True,
+        pool_size: int = 16,
+        sensitive_headers: Iterable[str] = (),
+    ) -> None:
+        super().__init__()
+        methods = set(Retry.DEFAULT_ALLOWED_METHODS) | ({"POST"} if retry_post else set())
+        adapter = HTTPAdapter(
+            max_retries=_retry(retries, methods, backoff),
+            pool_connections=4,
+            pool_maxsize=pool_size,
+        )
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
+        self.timeout = timeout
+        self.verify = verify
+        self.sensitive_headers = tuple(CREDENTIAL_HEADERS) + tuple(sensitive_headers)
+        self.headers["User-Agent"] = "explorer/0.1 " + self.headers.get("User-Agent", "")
+        # Never fall back to ~/.netrc credentials (requests does when no auth is set).
+        self.auth = _no_auth
+
+    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().request(method, url, *args, **kwargs)
+
+    def rebuild_auth(self, prepared_request, response):  # type: ignore[override]
+        """On a redirect to another host (or https → http), drop every credential header."""
+        if self.should_strip_auth(response.request.url, prepared_request.url):
+            for name in self.sensitive_headers:
+                prepared_request.headers.pop(name, None)
+
+
+def _no_auth(request):
+    return request
