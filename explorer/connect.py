@@ -143,20 +143,18 @@ def connect(
         urls["base_url"] = values["base_url"]
     if token_url:
         urls["token_url"] = token_url
-    for key in [k for k in urls if k != "token_url"]:
-        urls[key] = check_url(urls[key], provider=name, what=key)
-    if "base_url" not in urls:
-        raise ConfigurationError("no base URL", provider=name,
-                                 hint=f"pass base_url=… (or set {profile.env.get('base_url')})"
-                                 if profile.env.get("base_url") else "pass base_url=…")
 
     use_auth = auth is not None and profile.grant != "none"
-    required = [k for k in profile.required if k != "base_url"] if use_auth else \
-        [k for k in profile.required if k in ("api_key",)]
-    missing = [k for k in required if not values.get(k)]
+    required = profile.required if use_auth else ("api_key",)
+    missing = [k for k in required if k in profile.required and not values.get(k)
+               and not (k == "base_url" and urls.get("base_url"))]
+    if "base_url" not in urls and "base_url" not in missing:
+        missing.append("base_url")
     if missing:
         raise ConfigurationError(f"missing {', '.join(missing)}", provider=name,
                                  hint="pass or set " + profile.credential_hint(tuple(missing)))
+    for key in [k for k in urls if k != "token_url"]:
+        urls[key] = check_url(urls[key], provider=name, what=key)
 
     redact = Redactor()
     redact.add(*(values.get(k) for k in _SECRETS))

@@ -3,7 +3,7 @@
 A :class:`TokenFlow` holds the current token. Its rules:
 
 1. fetched lazily on first use, reused until within ``leeway`` seconds of expiry (the leeway
-   never exceeds a tenth of the token's lifetime, so short-lived tokens are still reused);
+   never exceeds half of the token's lifetime, so short-lived tokens are still reused);
 2. at expiry: the refresh token when one was issued and is still valid; the original grant when
    there is none or the server refuses the refresh; a rotated refresh token replaces the old one;
 3. :meth:`TokenFlow.renew` after a 401 replaces the token that was refused — once, however many
@@ -93,8 +93,7 @@ class TokenFlow:
     def _fresh(self, token: Token | None) -> bool:
         if token is None:
             return False
-        lifetime = max(0.0, token.expires_at - token.issued_at)
-        return not token.is_expired(min(self.leeway, lifetime / 10))
+        return not token.is_expired(min(self.leeway, token.lifetime / 2))
 
     def token(self) -> Token:
         """A valid token: the current one, or a new one (one request for all threads)."""

@@ -31,7 +31,7 @@ class Token:
     """
 
     __slots__ = ("_access", "_refresh", "token_type", "scope", "expires_at",
-                 "refresh_expires_at", "issued_at", "expiry_source")
+                 "refresh_expires_at", "issued_at", "expiry_source", "lifetime")
 
     def __init__(
         self,
@@ -53,6 +53,8 @@ class Token:
         self.refresh_expires_at = refresh_expires_at
         self.issued_at = time.time() if issued_at is None else issued_at
         self.expiry_source = expiry_source
+        #: seconds the token was valid for when issued
+        self.lifetime = max(0.0, expires_at - self.issued_at)
 
     @property
     def access_token(self) -> str:

@@ -67,7 +67,7 @@ def _retry(total: int, methods: Iterable[str], backoff: float) -> Retry:
     return Retry(
         total=total,
         connect=total,
-        read=0,  # a read may have reached the server: not retried blindly
+        read=False,  # a read error may come after the server acted: raised, not retried
         status=total,
         other=0,
         allowed_methods=frozenset(methods),
