@@ -1,27 +1,102 @@
-"""GOPACS: profile and session (seed "OAuth2 Client credentials for API Clients", apis.md §2).
+"""GOPACS: profile, session and DataFrames (seed "OAuth2 Client credentials …", apis.md §2).
 
 Client credentials with id and secret in the form body on Keycloak realm ``gopacs``, in the
 ``acceptance`` or ``production`` environment. Several hosts: ``base_url`` (UFTP participants,
 Bearer), ``idcons_url`` (announcements: public, or ``API_KEY`` header under ``/public-api/``),
 ``reporting_url`` (public reporting, no auth). Credentials are optional at connect: public
 endpoints work without them, and calls that need one say which.
+
+Times: epoch milliseconds on IDCONS (announcements, EAN effectivity), ISO-8601 ``Z`` strings on
+public reporting (cleared buckets); both become UTC datetimes in the declared columns.
+
+>>> gopacs = explorer.connect("gopacs", sandbox=True)                   # doctest: +SKIP
+>>> gopacs.announcement_profile(gopacs.announcements(limit=1).iloc[0])  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
+import numpy as np
+import pandas as pd
+import requests
+
+from ..errors import ApiError, ConfigurationError, NotFound
 from ..session import Session
+from ..session.frames import (
+    SPRING_PAGES,
+    TIME_DTYPE,
+    Spec,
+    epoch_ms,
+    fetch_records,
+    timestamp,
+    to_frame,
+    to_series,
+)
+from ..session.session import provider_words
 from .profile import Profile
 
-__all__ = ["PROFILE", "GopacsSession"]
+__all__ = ["ANNOUNCEMENT", "CLEARED_BUCKET", "PROFILE", "GopacsSession"]
+
+QUARTER = pd.Timedelta(minutes=15)
+
+# -- declared collections ------------------------------------------------------------------------
+_TIMESPAN = ("startTime", "endTime", "durationInHours", "numberOfQuartersInTimeSpan")
+ANNOUNCEMENT = Spec(
+    path="/public/announcements",
+    base="idcons_url",
+    columns=(
+        "id", "problemId", "message", "type", "complianceType", "announcementState",
+        "organisationName", "problemAreaDescription", "requestAreaDescriptionBuyOrders",
+        "requestAreaDescriptionSellOrders", "createdTimestamp", "lastUpdatedTimestamp", "day",
+        *(f"problemPeriod.{k}" for k in _TIMESPAN),
+        *(f"bidValidityPeriod.{k}" for k in _TIMESPAN),
+        "requiredProblemProfileInMW", "remainingProblemProfileInMW", "congestedZipCodes",
+    ),
+    epoch_ms=("createdTimestamp", "lastUpdatedTimestamp", "day", "problemPeriod.startTime",
+              "problemPeriod.endTime", "bidValidityPeriod.startTime",
+              "bidValidityPeriod.endTime"),
+    paging=SPRING_PAGES.with_size(500),
+)
+MACHINE_ANNOUNCEMENT = Spec(path="/machineannouncements", base="idcons_url",
+                            columns=ANNOUNCEMENT.columns, epoch_ms=ANNOUNCEMENT.epoch_ms)
+CLEARED_BUCKET = Spec(
+    path="/clearedbuckets",
+    base="reporting_url",
+    columns=("clearingEventId", "organisationName", "buyVolumeInMWh", "sellVolumeInMWh",
+             "startTime", "endTime", "clearedVolumesForPtus"),
+    iso_times=("startTime", "endTime", "clearedVolumesForPtus.startTime",
+               "clearedVolumesForPtus.endTime"),
+    paging=SPRING_PAGES.with_size(500),
+)
+PTU_COLUMNS = ("clearingEventId", "organisationName", "bucketStartTime", "bucketEndTime",
+               "startTime", "endTime", "buyVolumeInMW", "sellVolumeInMW")
+PROFILE_COLUMNS = ("announcementId", "organisationName", "quarter", "start", "end",
+                   "requiredMW", "remainingMW")
+EAN_COLUMNS = ("announcementId", "startTime", "endTime", "category", "ean")
+EXPENSE_COLUMNS = ("year", "month", "period", "organisationId", "organisationName",
+                   "sellVolume", "buyVolume", "spread")
+METRIC_KEYS = ("spreadInEuro", "buyVolumeInMWh", "sellVolumeInMWh", "buyOrderPriceInEuro",
+               "sellOrderPriceInEuro")
+PARTICIPANT = Spec(columns=("domain", "publicKey"))
+_API_KEY_HINT = ("set api_key=… (or GOPACS_API_KEY); generate it in the GOPACS UI: "
+                 "User menu > Settings > Generate API-key")
+_TOKEN_HINT = ("set client_id=… (or GOPACS_CLIENT_ID) and client_secret=… (or "
+               "GOPACS_CLIENT_SECRET); create an API client in the GOPACS UI "
+               "(API Clients > + Add)")
 
 
 class GopacsSession(Session):
-    """A session to the GOPACS APIs.
+    """A session to the GOPACS APIs, with DataFrame helpers.
 
     >>> gopacs = explorer.connect("gopacs", sandbox=True)  # doctest: +SKIP
+    >>> gopacs.cleared_buckets(start="2025-01-01", end="2025-02-01")  # doctest: +SKIP
     """
+
+    paging = SPRING_PAGES.with_size(500)
+    frame_specs = (ANNOUNCEMENT, MACHINE_ANNOUNCEMENT, CLEARED_BUCKET)
 
     def __init__(self, profile: Profile, *, environment: str | None = None, **kwargs) -> None:
         super().__init__(profile, **kwargs)
@@ -33,6 +108,319 @@ class GopacsSession(Session):
         if url.startswith(self.urls["idcons_url"] + "/") and "/public-api/" in urlsplit(url).path:
             return False, True
         return False, False
+
+    def _missing(self, what: str) -> ConfigurationError:
+        hint = _API_KEY_HINT if "key" in what else _TOKEN_HINT
+        where = ("the IDCONS public-api (API_KEY header)" if "key" in what
+                 else "the UFTP participants API (Bearer token)")
+        return ConfigurationError(f"this call needs {what} for {where}, and none was "
+                                  "configured", provider=self.provider, hint=hint)
+
+    # -- IDCONS ---------------------------------------------------------------------------------
+    def announcements(self, *, limit: int | None = None, progress: bool = True,
+                      explode: str | None = None) -> pd.DataFrame:
+        """Public congestion announcements (IDCONS ``/public/announcements``), all pages.
+
+        Columns: :data:`ANNOUNCEMENT`; epoch-ms times as UTC datetimes; the MW profiles and
+        zip codes are list columns (see :meth:`announcement_profile` for the long form).
+
+        >>> gopacs.announcements(limit=50)                              # doctest: +SKIP
+        """
+        return self.frame("/public/announcements", base="idcons_url", limit=limit,
+                          progress=progress, explode=explode)
+
+    def machine_announcements(self, *, postal_code: str | int | None = None,
+                              start: Any = None, end: Any = None, type: str | None = None,
+                              state: str | None = None) -> pd.DataFrame:
+        """Announcements for machines (IDCONS ``/machineannouncements``, a bare array).
+
+        ``start``/``end`` (datetimes, dates, ISO strings or epoch ms; naive = UTC) select
+        problem periods overlapping the window; ``type`` e.g. ``"CONGESTIONMANAGEMENT"``,
+        ``state`` e.g. ``"ANNOUNCEMENT_OPEN"``. GOPACS asks clients to poll at most every
+        5 minutes.
+
+        >>> gopacs.machine_announcements(postal_code="1234", start="2025-06-01")  # doctest: +SKIP
+        """
+        return self.frame("/machineannouncements", base="idcons_url", progress=False,
+                          postalcode=None if postal_code is None else str(postal_code),
+                          starttime=epoch_ms(start), endtime=epoch_ms(end), type=type,
+                          state=state)
+
+    def announcement(self, announcement_id: str) -> pd.Series:
+        """One public announcement, found by id in ``/public/announcements``."""
+        return to_series(self._announcement(announcement_id), ANNOUNCEMENT,
+                         name=announcement_id)
+
+    def _announcement(self, announcement_id: str) -> dict[str, Any]:
+        records, _ = fetch_records(
+            lambda q: self.get("/public/announcements", base="idcons_url", params=q),
+            paging=ANNOUNCEMENT.paging or SPRING_PAGES, progress=False)
+        for record in records:
+            if str(record.get("id")) == str(announcement_id):
+                return record
+        raise NotFound(f"no public announcement with id {announcement_id!r}",
+                       provider=self.provider, url=self.url("/public/announcements",
+                                                            base="idcons_url"),
+                       hint="pass the announcement itself (a row of announcements() or its "
+                            "JSON) to skip the look-up")
+
+    def announcement_profile(self, announcement: Any) -> pd.DataFrame:
+        """The MW profile of announcements in long form: one row per quarter hour.
+
+        ``announcement`` is an id, the JSON of one, a row of :meth:`announcements` or a
+        whole DataFrame of them. Columns: ``announcementId``, ``organisationName``,
+        ``quarter`` (0-based), ``start``/``end`` (UTC, from ``problemPeriod.startTime``),
+        ``requiredMW``, ``remainingMW``.
+
+        >>> gopacs.announcement_profile(gopacs.announcements(limit=5))  # doctest: +SKIP
+        """
+        if isinstance(announcement, pd.DataFrame):
+            rows = [r for _, r in announcement.iterrows()]
+        elif isinstance(announcement, (Mapping, pd.Series)):
+            rows = [announcement]
+        else:
+            rows = [self._announcement(str(announcement))]
+        parts = [_profile(r) for r in rows]
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return _typed(pd.DataFrame({c: [] for c in PROFILE_COLUMNS}), ("start", "end"))
+        return pd.concat(parts, ignore_index=True)
+
+    def ean_effectivity(self, announcement: Any) -> pd.DataFrame:
+        """EAN solving effectivity of one announcement, one row per EAN (needs the API key).
+
+        IDCONS ``/public-api/1.0/announcements/{id}/eansolvingeffectivity`` with the
+        ``API_KEY`` header (``api_key=`` or ``GOPACS_API_KEY``). Columns: ``announcementId``,
+        ``startTime``, ``endTime`` (UTC), ``category``, ``ean``.
+
+        >>> gopacs.ean_effectivity(gopacs.announcements(limit=1).iloc[0])  # doctest: +SKIP
+        """
+        aid = _announcement_id(announcement)
+        path = self.path("public-api", "1.0", "announcements", aid, "eansolvingeffectivity")
+        answer = self.get(path, base="idcons_url") or []
+        rows: dict[str, list[Any]] = {c: [] for c in EAN_COLUMNS}
+        for span in answer:
+            during = span.get("during") or {}
+            for category, eans in (span.get("eansByCategory") or {}).items():
+                for ean in eans or []:
+                    rows["announcementId"].append(aid)
+                    rows["startTime"].append(during.get("startTime"))
+                    rows["endTime"].append(during.get("endTime"))
+                    rows["category"].append(category)
+                    rows["ean"].append(str(ean))
+        df = pd.DataFrame(rows)
+        for column in ("startTime", "endTime"):
+            df[column] = pd.to_datetime(pd.to_numeric(df[column]), unit="ms", utc=True) \
+                .astype(TIME_DTYPE)
+        return df
+
+    # -- public reporting -------------------------------------------------------------------------
+    def cleared_buckets(self, *, start: Any = None, end: Any = None, long: bool = False,
+                        limit: int | None = None, progress: bool = True) -> pd.DataFrame:
+        """Cleared buckets (public reporting ``/clearedbuckets``), all pages.
+
+        ``start``/``end`` keep buckets overlapping the window (filtered here: the API has no
+        time filter). Columns: :data:`CLEARED_BUCKET` (``clearedVolumesForPtus`` a list
+        column); ``long=True`` gives one row per PTU instead (:meth:`cleared_bucket_ptus`).
+
+        >>> gopacs.cleared_buckets(start="2025-06-01", long=True)        # doctest: +SKIP
+        """
+        window = start is not None or end is not None
+        df = self.frame("/clearedbuckets", base="reporting_url", progress=progress,
+                        limit=None if window else limit)
+        if window:
+            keep = pd.Series(True, index=df.index)
+            if start is not None:
+                keep &= df["endTime"] > timestamp(start)
+            if end is not None:
+                keep &= df["startTime"] < timestamp(end)
+            df = df[keep].reset_index(drop=True)
+            if limit is not None:
+                df = df.head(limit)
+        return _ptus(df) if long else df
+
+    def cleared_bucket_ptus(self, *, start: Any = None, end: Any = None,
+                            limit: int | None = None, progress: bool = True) -> pd.DataFrame:
+        """Per-PTU cleared volumes in long form: one row per bucket and PTU.
+
+        Columns: ``clearingEventId``, ``organisationName``, ``bucketStartTime``,
+        ``bucketEndTime``, ``startTime``, ``endTime`` (the PTU's, UTC), ``buyVolumeInMW``,
+        ``sellVolumeInMW``. ``limit`` counts buckets.
+        """
+        return self.cleared_buckets(start=start, end=end, long=True, limit=limit,
+                                    progress=progress)
+
+    def expenses(self) -> pd.DataFrame:
+        """Monthly expenses per organisation (public reporting ``/expenses``), tidy.
+
+        One row per month and organisation: ``year``, ``month``, ``period`` (monthly
+        ``Period``), ``organisationId``, ``organisationName``, ``sellVolume``,
+        ``buyVolume``, ``spread``.
+        """
+        answer = self.get("/expenses", base="reporting_url") or {}
+        names = {o.get("id"): o.get("name") for o in answer.get("organisations") or []}
+        rows: dict[str, list[Any]] = {c: [] for c in EXPENSE_COLUMNS if c != "period"}
+        for entry in answer.get("expenses") or []:
+            sell = entry.get("sellVolumesPerOrganisation") or {}
+            buy = entry.get("buyVolumesPerOrganisation") or {}
+            spread = entry.get("spreadPerOrganisation") or {}
+            for org in dict.fromkeys([*sell, *buy, *spread]):
+                rows["year"].append(entry.get("year"))
+                rows["month"].append(entry.get("month"))
+                rows["organisationId"].append(org)
+                rows["organisationName"].append(names.get(org))
+                rows["sellVolume"].append(sell.get(org))
+                rows["buyVolume"].append(buy.get(org))
+                rows["spread"].append(spread.get(org))
+        df = pd.DataFrame(rows)
+        df.insert(2, "period", _periods(df))
+        return df
+
+    def performance_metrics(self) -> pd.DataFrame:
+        """Monthly volumes and costs (public reporting ``/performance-metrics``), tidy.
+
+        One row per month: ``year``, ``month``, ``period``, ``spreadInEuro``,
+        ``buyVolumeInMWh``, ``sellVolumeInMWh``, ``buyOrderPriceInEuro``,
+        ``sellOrderPriceInEuro``. ``df.attrs`` holds ``volumeAndCostsInTotal`` and
+        ``numberOfActiveGridConnections``.
+        """
+        answer = self.get("/performance-metrics", base="reporting_url") or {}
+        rows: dict[str, list[Any]] = {c: [] for c in ("year", "month", *METRIC_KEYS)}
+        for year in answer.get("volumeAndCostsPerYear") or []:
+            for month in year.get("volumeAndCostsPerMonth") or []:
+                values = month.get("volumeAndCosts") or {}
+                rows["year"].append(year.get("year"))
+                rows["month"].append(month.get("month"))
+                for key in METRIC_KEYS:
+                    rows[key].append(values.get(key))
+        df = pd.DataFrame(rows)
+        df.insert(2, "period", _periods(df))
+        df.attrs["volumeAndCostsInTotal"] = answer.get("volumeAndCostsInTotal")
+        df.attrs["numberOfActiveGridConnections"] = answer.get("numberOfActiveGridConnections")
+        return df
+
+    # -- UFTP participants (Bearer) ---------------------------------------------------------------
+    def participant(self, domain: str) -> pd.Series:
+        """A UFTP participant by domain (``/uftp-participants/v3/participants/{domain}``).
+
+        Needs the client credentials (Bearer). Values: ``domain``, ``publicKey``.
+
+        >>> gopacs.participant("dso.liander.nl")["publicKey"]            # doctest: +SKIP
+        """
+        record = self.get(self.path("uftp-participants", "v3", "participants", domain))
+        return to_series(record, PARTICIPANT, name=domain)
+
+    def contract_participants(self, contract_id: str, role: str = "DSO") -> pd.DataFrame:
+        """UFTP participants of a contract in a role (``AGR`` or ``DSO``): domain, publicKey."""
+        path = self.path("uftp-participants", "v3", "participants", "contracts", contract_id,
+                         "roles", role.upper())
+        return to_frame(self.get(path), PARTICIPANT)
+
+    # -- errors -----------------------------------------------------------------------------------
+    def error_for(self, resp: requests.Response, body: Any,
+                  params: Mapping[str, Any] | None) -> ApiError:
+        """Spring Boot error bodies and empty ones, with GOPACS-specific hints."""
+        status = resp.status_code
+        path = urlsplit(resp.url).path
+        query = dict(params or {})
+        words = provider_words(body)
+        if isinstance(body, Mapping) and body.get("message"):
+            words = str(body["message"])
+        head = f"HTTP {status} {resp.reason or ''}".strip()
+        message = head + (f" — {words}" if words and words != resp.reason else "")
+        if status == 401 and "/public-api/" in path:
+            message += ": the API_KEY was refused"
+            hint = "check the key; " + _API_KEY_HINT
+        elif status == 404 and "/uftp-participants/" in path:
+            hint = "no such UFTP participant or contract (check the domain or contract id)"
+        elif status == 404:
+            hint = "check the id or path"
+        elif status == 400:
+            shown = ", ".join(f"{k}={v!r}" for k, v in query.items())
+            hint = "check the parameters" + (f" ({shown}); times are epoch milliseconds"
+                                             if shown else "")
+        elif status == 403:
+            hint = "this API client lacks the role for this API; check its roles in the UI"
+        elif status >= 500 or status == 429:
+            hint = "the service is busy or down; retry later (retries were already made)"
+        else:
+            hint = None
+        cls = NotFound if status == 404 else ApiError
+        return cls(message, status=status, body=body, params=query, provider=self.provider,
+                   url=resp.url, hint=hint, redact=self.redact)
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _announcement_id(announcement: Any) -> str:
+    if isinstance(announcement, (Mapping, pd.Series)):
+        value = announcement.get("id")
+        if value is None:
+            raise ValueError("this announcement has no 'id'")
+        return str(value)
+    if announcement is None:
+        raise ValueError("no announcement given")
+    return str(announcement)
+
+
+def _get(row: Any, dotted: str) -> Any:
+    """``row["a.b"]`` of a flattened row, or ``row["a"]["b"]`` of a JSON object."""
+    if dotted in row:
+        return row[dotted]
+    value = row
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, (Mapping, pd.Series)) else None
+    return value
+
+
+def _profile(row: Any) -> pd.DataFrame:
+    required = _get(row, "requiredProblemProfileInMW")
+    remaining = _get(row, "remainingProblemProfileInMW")
+    required = list(required) if isinstance(required, (list, tuple, np.ndarray)) else []
+    remaining = list(remaining) if isinstance(remaining, (list, tuple, np.ndarray)) else []
+    n = max(len(required), len(remaining))
+    start = timestamp(_get(row, "problemPeriod.startTime"))
+    starts = pd.DatetimeIndex([start + QUARTER * i for i in range(n)] if start is not None
+                              else [pd.NaT] * n, tz="UTC").astype(TIME_DTYPE)
+    return pd.DataFrame({
+        "announcementId": [row.get("id")] * n,
+        "organisationName": [row.get("organisationName")] * n,
+        "quarter": np.arange(n),
+        "start": starts,
+        "end": starts + QUARTER,
+        "requiredMW": pd.array(required + [None] * (n - len(required)), dtype="Float64")
+        .astype(float),
+        "remainingMW": pd.array(remaining + [None] * (n - len(remaining)), dtype="Float64")
+        .astype(float),
+    })
+
+
+def _ptus(df: pd.DataFrame) -> pd.DataFrame:
+    keep = ["clearingEventId", "organisationName", "startTime", "endTime",
+            "clearedVolumesForPtus"]
+    long = df[keep].rename(columns={"startTime": "bucketStartTime",
+                                    "endTime": "bucketEndTime"})
+    long = long.explode("clearedVolumesForPtus", ignore_index=True)
+    ptus = long.pop("clearedVolumesForPtus").tolist()
+    get = {k: [p.get(k) if isinstance(p, dict) else None for p in ptus]
+           for k in ("startTime", "endTime", "buyVolumeInMW", "sellVolumeInMW")}
+    for key in ("startTime", "endTime"):
+        long[key] = pd.to_datetime(pd.Series(get[key], dtype=object), format="ISO8601",
+                                   utc=True).astype(TIME_DTYPE)
+    for key in ("buyVolumeInMW", "sellVolumeInMW"):
+        long[key] = pd.to_numeric(pd.Series(get[key], dtype=object))
+    return long[list(PTU_COLUMNS)]
+
+
+def _periods(df: pd.DataFrame) -> pd.PeriodIndex:
+    if df.empty:
+        return pd.PeriodIndex([], freq="M")
+    return pd.PeriodIndex.from_fields(year=df["year"], month=df["month"], freq="M")
+
+
+def _typed(df: pd.DataFrame, times: tuple[str, ...]) -> pd.DataFrame:
+    for column in times:
+        df[column] = df[column].astype(TIME_DTYPE)
+    return df
 
 
 def _env(auth: str, api: str, idcons: str) -> dict[str, str]:

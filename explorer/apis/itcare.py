@@ -1,21 +1,382 @@
-"""cegedim.cloud ITCare API: profile and session (seed "Authentication", apis.md §1).
+"""cegedim.cloud ITCare API: profile, session and DataFrames (seed "Authentication", apis.md §1).
 
-Client credentials with HTTP Basic on Keycloak realm ``cloud``; API under ``/itcare``.
+Client credentials with HTTP Basic on Keycloak realm ``cloud``; API under ``/itcare``. Lists
+are Spring ``Page`` answers (0-based ``page``, ``size``), except ``/actions`` (a bare array).
+Times are ISO-8601 with an offset (``2024-01-15T10:00:00+0100``) or ``Z``; they become UTC
+datetimes in the declared columns below.
+
+>>> itcare = explorer.connect("itcare", sandbox=True)                  # doctest: +SKIP
+>>> itcare.instances(environments="PRODUCTION", families=["DEBIAN", "RHEL"])  # doctest: +SKIP
+
+No helper changes infrastructure: operations go through ``itcare.request("PATCH", …)``
+deliberately, and :meth:`ItcareSession.wait` follows the action they return.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+import requests
+
+from ..errors import ApiError, NotFound
 from ..session import Session
+from ..session.frames import SPRING_PAGES, Spec, comma_list, to_series
+from ..session.parallel import parallel_map, progress_bar
+from ..session.session import provider_words
 from .profile import Profile
 
-__all__ = ["PROFILE", "ItcareSession"]
+__all__ = [
+    "ACTION",
+    "ENVIRONMENT",
+    "INSTANCE",
+    "PROFILE",
+    "RESOURCE",
+    "SERVICE",
+    "SNAPSHOT",
+    "ActionFailed",
+    "ActionTimeout",
+    "ItcareSession",
+]
+
+# -- declared collections ------------------------------------------------------------------------
+INSTANCE = Spec(
+    path="/compute/instances",
+    columns=(
+        "id", "internalResourceId", "name", "path", "category", "resourceType", "type",
+        "family", "status", "environment", "serviceId", "serviceKey", "serviceName", "cloudId",
+        "cloudName", "productName", "supportLevel", "supportPhase", "creationTime",
+        "creationUser", "comment", "ipAddress", "cpu", "ram", "totalSizeDisks", "labelRegion",
+        "labelDatacenter", "labelArea", "labelAvailabilityZone", "availabilityZone", "area",
+        "region", "network.technicalID", "network.cidr", "network.scope", "network.ipAddress",
+        "network.dns", "backup.backupSystem", "backup.size", "backup.type", "backup.lastDate",
+        "backupPolicyDetails.backups", "backupPolicyDetails.policies", "patchParty.excluded",
+        "patchParty.exclusionReason", "patchParty.patchGroup", "patchParty.patchDate",
+        "patchParty.patchTag", "tags", "loadbalancers", "isMemberOFLoadBalancer", "replication",
+    ),
+    iso_times=("creationTime", "backup.lastDate", "patchParty.patchDate"),
+)
+INSTANCE_DETAIL = Spec(path="/compute/instances/{id}", columns=INSTANCE.columns,
+                       iso_times=INSTANCE.iso_times)
+RESOURCE = Spec(
+    path="/compute/resources",
+    columns=("id", "name", "path", "category", "resourceType", "type", "family", "status",
+             "environment", "serviceId", "serviceName", "availabilityZone", "creationTime",
+             "tags"),
+    iso_times=("creationTime",),
+)
+SERVICE = Spec(
+    path="/compute/services",
+    columns=("id", "key", "name", "code", "description", "status", "organisationName",
+             "creationTime"),
+    iso_times=("creationTime",),
+)
+SERVICE_DETAIL = Spec(path="/compute/services/{id}", columns=SERVICE.columns,
+                      iso_times=SERVICE.iso_times)
+ENVIRONMENT = Spec(path="/compute/environments", columns=("id", "name", "label"))
+ACTION = Spec(
+    path="/actions",
+    columns=("id", "status", "process", "family", "resourceName", "resourceType", "message",
+             "submittedAt", "submittedBy", "lastUpdatedAt", "completedAt"),
+    iso_times=("submittedAt", "lastUpdatedAt", "completedAt"),
+)
+ACTION_DETAIL = Spec(path="/actions/{id}", columns=ACTION.columns, iso_times=ACTION.iso_times)
+SNAPSHOT = Spec(
+    path="/compute/instances/{id}/snapshots",
+    columns=("id", "label", "createdBy", "creationDate", "recoveryDate", "expirationDate",
+             "description", "changeReference", "size"),
+    iso_times=("creationDate", "recoveryDate", "expirationDate"),
+)
+NETWORK = Spec(path="/compute/instances/{id}/networks",
+               columns=("technicalID", "cidr", "scope", "ipAddress", "dns"))
+FILESYSTEM = Spec(columns=("mountingPoint", "type", "sizeOf", "free"))
+
+_INCLUDES = ("networks", "storage", "snapshots")
+_FINAL = ("SUCCESS", "ERROR")
+
+
+class ActionFailed(ApiError):
+    """An ITCare action ended in ``ERROR``; ``action`` holds the last Action record."""
+
+    def __init__(self, message: str, *, action: Mapping[str, Any] | None = None,
+                 **kwargs: Any) -> None:
+        self.action = dict(action or {})
+        super().__init__(message, **kwargs)
+
+
+class ActionTimeout(ApiError, TimeoutError):
+    """An ITCare action was still running when :meth:`ItcareSession.wait` gave up."""
+
+    def __init__(self, message: str, *, action: Mapping[str, Any] | None = None,
+                 **kwargs: Any) -> None:
+        self.action = dict(action or {})
+        super().__init__(message, **kwargs)
+
+
+def _filters(**values: Any) -> dict[str, str]:
+    """Query parameters: lists → comma lists, ``None`` dropped (names are ITCare's)."""
+    return {k: v for k, v in ((k, comma_list(v)) for k, v in values.items()) if v is not None}
 
 
 class ItcareSession(Session):
-    """A session to the ITCare API.
+    """A session to the ITCare API, with DataFrame helpers.
 
     >>> itcare = explorer.connect("itcare", sandbox=True)    # doctest: +SKIP
+    >>> itcare.instances(statuses="ACTIVE", tags={"app": "paie"}).shape   # doctest: +SKIP
     """
+
+    #: ITCare lists are Spring pages; 200 a page (the size public clients use).
+    paging = SPRING_PAGES.with_size(200)
+    frame_specs = (INSTANCE, INSTANCE_DETAIL, RESOURCE, SERVICE, SERVICE_DETAIL, ENVIRONMENT,
+                   ACTION, ACTION_DETAIL, SNAPSHOT, NETWORK)
+
+    # -- compute ----------------------------------------------------------------------------------
+    def instances(
+        self,
+        *,
+        names: str | Iterable[str] | None = None,
+        types: str | Iterable[str] | None = None,
+        families: str | Iterable[str] | None = None,
+        environments: str | Iterable[str] | None = None,
+        statuses: str | Iterable[str] | None = None,
+        tags: str | Mapping[str, str] | Iterable[Any] | None = None,
+        services: int | Iterable[int] | None = None,
+        az: str | Iterable[str] | None = None,
+        ip: str | Iterable[str] | None = None,
+        vlan: str | Iterable[str] | None = None,
+        backup_status: str | Iterable[str] | None = None,
+        recovery_status: str | Iterable[str] | None = None,
+        included_in_patch_party: bool | None = None,
+        clouds: int | Iterable[int] | None = None,
+        sort: str | None = None,
+        limit: int | None = None,
+        explode: str | None = None,
+        progress: bool = True,
+        **params: Any,
+    ) -> pd.DataFrame:
+        """Instances (``GET /compute/instances``), all pages, filtered as documented.
+
+        Lists become comma lists (OR inside a filter, AND across filters); ``names`` takes
+        ``!name`` to exclude; ``tags`` takes ``"key:value"``, a list of them or a mapping;
+        ``sort="name,desc"``. Columns: :data:`INSTANCE` (``creationTime``,
+        ``backup.lastDate``, ``patchParty.patchDate`` as UTC datetimes; ``tags``,
+        ``network.dns`` as list columns, e.g. ``explode="tags"``).
+
+        >>> itcare.instances(environments="PRODUCTION", families=["DEBIAN", "RHEL"],
+        ...                  tags="app:paie")                          # doctest: +SKIP
+        """
+        query = _filters(names=names, types=types, families=families,
+                         environments=environments, statuses=statuses, tags=tags,
+                         services=services, az=az, ip=ip, vlan=vlan, backupStatus=backup_status,
+                         recoveryStatus=recovery_status,
+                         includedInPatchParty=included_in_patch_party, clouds=clouds,
+                         sort=sort)
+        return self.frame("/compute/instances", limit=limit, explode=explode,
+                          progress=progress, **query, **params)
+
+    def instance(self, instance_id: int | str,
+                 include: bool | str | Iterable[str] = ()) -> pd.Series:
+        """One instance (``GET /compute/instances/{id}``) as a Series (dotted names).
+
+        ``include=("networks", "storage", "snapshots")`` (or ``True`` for all) adds the
+        sub-resources: ``networks`` and ``snapshots`` as lists of records, ``storage.*`` as
+        values (``storage.fileSystems`` a list). See also :meth:`filesystems`,
+        :meth:`snapshots`, :meth:`networks` for DataFrames.
+
+        >>> itcare.instance(5350129, include=True)["storage.totalSizeDisks"]  # doctest: +SKIP
+        """
+        if include is True:
+            wanted: tuple[str, ...] = _INCLUDES
+        elif not include:
+            wanted = ()
+        elif isinstance(include, str):
+            wanted = (include,)
+        else:
+            wanted = tuple(include)
+        unknown = [w for w in wanted if w not in _INCLUDES]
+        if unknown:
+            raise ValueError(f"unknown include {unknown}; use any of {list(_INCLUDES)}")
+        base = self.path("compute", "instances", instance_id)
+        paths = [base] + [f"{base}/{w}" for w in wanted]
+        answers = parallel_map(self.get, paths, workers=4, progress=False)
+        record = dict(answers[0])
+        for what, answer in zip(wanted, answers[1:], strict=True):
+            record[what] = [] if answer is None and what != "storage" else answer
+        return to_series(record, INSTANCE_DETAIL, name=record.get("name"))
+
+    def networks(self, instance_id: int | str) -> pd.DataFrame:
+        """Network interfaces of one instance (``…/{id}/networks``), one row each."""
+        return self.frame(self.path("compute", "instances", instance_id, "networks"),
+                          progress=False)
+
+    def filesystems(self, instance_id: int | str) -> pd.DataFrame:
+        """File systems of one instance (``…/{id}/storage``): mount point, type, size, free (GB).
+
+        ``attrs`` holds ``totalSizeDisks`` and ``totalSizeFileSystems``.
+        """
+        from ..session.frames import to_frame
+
+        storage = self.get(self.path("compute", "instances", instance_id, "storage")) or {}
+        df = to_frame(storage.get("fileSystems") or [], FILESYSTEM)
+        df.attrs.update({k: v for k, v in storage.items() if k != "fileSystems"})
+        return df
+
+    def snapshots(self, instance_id: int | str) -> pd.DataFrame:
+        """Snapshots of one instance (``…/{id}/snapshots``; often none: an empty frame)."""
+        return self.frame(self.path("compute", "instances", instance_id, "snapshots"),
+                          progress=False)
+
+    def resources(self, *, limit: int | None = None, progress: bool = True,
+                  **filters: Any) -> pd.DataFrame:
+        """All resources (``GET /compute/resources``, the generic entry point), all pages.
+
+        Filters as for :meth:`instances`, by their API names (``environments=…``); lists
+        become comma lists. Columns: :data:`RESOURCE`.
+        """
+        return self.frame("/compute/resources", limit=limit, progress=progress,
+                          **_filters(**filters))
+
+    def services(self, *, limit: int | None = None, progress: bool = True,
+                 **params: Any) -> pd.DataFrame:
+        """Services (``GET /compute/services``), all pages. Columns: :data:`SERVICE`."""
+        return self.frame("/compute/services", limit=limit, progress=progress,
+                          **_filters(**params))
+
+    def service(self, service_id: int | str) -> pd.Series:
+        """One service (``GET /compute/services/{id}``)."""
+        record = self.get(self.path("compute", "services", service_id))
+        return to_series(record, SERVICE_DETAIL, name=record.get("name"))
+
+    def environments(self, *, progress: bool = False) -> pd.DataFrame:
+        """Environments (``GET /compute/environments``). Columns: ``id``, ``name``, ``label``."""
+        return self.frame("/compute/environments", progress=progress)
+
+    # -- operations ---------------------------------------------------------------------------
+    def actions(
+        self,
+        *,
+        resource_name: str | None = None,
+        resource_id: int | None = None,
+        service_id: int | None = None,
+        statuses: str | Iterable[str] | None = None,
+        request_id: str | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        """Async actions (``GET /actions``, a bare array). Columns: :data:`ACTION`.
+
+        >>> itcare.actions(statuses="IN_PROGRESS")                       # doctest: +SKIP
+        """
+        query = _filters(resourceName=resource_name, resourceId=resource_id,
+                         serviceId=service_id, statuses=statuses, requestId=request_id)
+        return self.frame("/actions", limit=limit, progress=False, **query)
+
+    def action(self, action_id: Any) -> pd.Series:
+        """One action (``GET /actions/{id}``): ``status`` is SUCCESS, IN_PROGRESS or ERROR.
+
+        ``action_id`` is an id, a 202 acknowledgement (dict or ``requests.Response``) or a row.
+        """
+        record = self.get(self.path("actions", _action_id(action_id)))
+        return to_series(record, ACTION_DETAIL, name=record.get("id"))
+
+    def wait(self, action: Any, *, timeout: float = 600.0, interval: float = 2.0,
+             progress: bool = True) -> pd.Series:
+        """Poll an async action until ``SUCCESS`` (returned) or ``ERROR`` (raised).
+
+        ``action`` is an action id, the 202 answer of ``itcare.request("PATCH", …)`` (the
+        ``requests.Response`` or its JSON) or a row of :meth:`actions`. Raises
+        :class:`ActionFailed` with the action's message on ``ERROR`` and
+        :class:`ActionTimeout` after ``timeout`` seconds. A ``tqdm.auto`` bar shows the status.
+
+        >>> ack = itcare.request("PATCH", itcare.path("compute", "instances", 5350129),
+        ...                      json={"operation": "stop"})            # doctest: +SKIP
+        >>> itcare.wait(ack, timeout=300)["status"]                     # doctest: +SKIP
+        'SUCCESS'
+        """
+        if isinstance(action, requests.Response):
+            action = self.decode(action)
+        if isinstance(action, Mapping) and action.get("id") is None \
+                and action.get("status") in _FINAL:
+            return to_series(action, ACTION_DETAIL)  # a dry run: nothing to follow
+        aid = _action_id(action)
+        url = self.path("actions", aid)
+        deadline = time.monotonic() + timeout
+        record: dict[str, Any] = {}
+        with progress_bar(None, f"action {aid}", progress) as bar:
+            while True:
+                record = self.get(url)
+                status = str(record.get("status") or "")
+                if hasattr(bar, "set_postfix_str"):
+                    bar.set_postfix_str(status, refresh=False)
+                bar.update()
+                if status == "SUCCESS":
+                    return to_series(record, ACTION_DETAIL, name=record.get("id"))
+                if status == "ERROR":
+                    words = record.get("message") or "no message"
+                    raise ActionFailed(
+                        f"action {aid} ({record.get('process', 'operation')} of "
+                        f"{record.get('resourceName', '?')}) ended in ERROR: {words}",
+                        action=record, status=None, body=record, provider=self.provider,
+                        url=self.url(url), redact=self.redact,
+                        hint="read the message; the resource may need attention in ITCare")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ActionTimeout(
+                        f"action {aid} still {status or 'unknown'} after {timeout:g} s",
+                        action=record, body=record, provider=self.provider,
+                        url=self.url(url), redact=self.redact,
+                        hint=f"wait longer: itcare.wait({aid}, timeout=…)")
+                time.sleep(min(interval, left))
+
+    # -- errors -------------------------------------------------------------------------------
+    def error_for(self, resp: requests.Response, body: Any,
+                  params: Mapping[str, Any] | None) -> ApiError:
+        """ITCare's ``{status, errorCode, errorDesc, errorMessage}``, or an empty body."""
+        status = resp.status_code
+        head = f"HTTP {status} {resp.reason or ''}".strip()
+        query = dict(params or {})
+        if isinstance(body, Mapping) and ("errorCode" in body or "errorMessage" in body):
+            words = provider_words(body) or ""
+            code, desc = body.get("errorCode"), body.get("errorDesc")
+            detail = ", ".join(str(x) for x in (code, desc and f"field {desc}") if x)
+            message = f"{head} — {words}" + (f" ({detail})" if detail else "")
+            hint = f"check the value of {desc!r}" if desc else "check the parameters"
+            if desc and desc in query:
+                hint += f" (sent {desc}={query[desc]!r})"
+        else:
+            words = provider_words(body)
+            message = head + (f" — {words}" if words else " (ITCare gives no details: empty "
+                                                          "body)")
+            hint = _HINTS.get(status, "retry later" if status >= 500 else None)
+        cls = NotFound if status == 404 else ApiError
+        return cls(message, status=status, body=body, params=query, provider=self.provider,
+                   url=resp.url, hint=hint, redact=self.redact)
+
+
+_HINTS = {
+    401: "the token was refused; check ITCARE_CLIENT_ID / ITCARE_CLIENT_SECRET",
+    403: "this API account's profile lacks the privilege for this operation; ask your "
+         "ITCare organisation administrator",
+    404: "no such resource, or this account cannot see it (check the id)",
+    409: "conflict: the resource is in the wrong state or an action is already running on "
+         "it (itcare.actions(resource_id=…))",
+    422: "the data is inconsistent; check the request body",
+}
+
+
+def _action_id(action: Any) -> Any:
+    """The id of an action given as an id, a mapping (202 body, record) or a Series row."""
+    if isinstance(action, requests.Response):
+        action = action.json()
+    if isinstance(action, (Mapping, pd.Series)):
+        value = action.get("id")
+        if value is None:
+            raise ValueError("this action has no id (a dry run is not followed)")
+        return value
+    if action is None or isinstance(action, bool):
+        raise ValueError(f"not an action id: {action!r}")
+    return action
 
 
 PROFILE = Profile(

@@ -250,11 +250,28 @@ class Session:
         return cls(message, status=status, body=body, params=_plain(params),
                    provider=self.provider, url=resp.url, hint=hint, redact=self.redact)
 
-    def frame(self, path: str, **params: Any) -> pd.DataFrame:
-        """GET ``path`` and return its records as a DataFrame (see :mod:`.frames`)."""
-        from .frames import to_frame
+    def frame(self, path: str, *, base: str = "base_url", limit: int | None = None,
+              explode: str | None = None, progress: bool = True, page_size: int | None = None,
+              workers: int | None = None, spec: Any = None, paging: Any = None,
+              **params: Any) -> pd.DataFrame:
+        """The whole collection at ``path`` as a DataFrame (see :mod:`explorer.session.frames`).
 
-        return to_frame(self.get(path, **params))
+        Follows the API's paging (Spring ``Page``, Jindexe pages, bare arrays): the first page
+        tells the total, the others are fetched concurrently on ``workers`` threads with a
+        ``tqdm.auto`` bar (``progress=False`` silences it); ``limit=`` stops at that many rows;
+        ``page_size=`` changes the page size; a ``page=`` parameter fetches that page only.
+        Nested objects become dotted columns, lists stay list columns (``explode=`` unnests
+        one), and the collection's declared time fields become UTC datetimes. Other keyword
+        arguments are query parameters (``None`` dropped).
+
+        >>> itcare.frame("/compute/instances", environments="PRODUCTION",
+        ...              limit=10)                                        # doctest: +SKIP
+        """
+        from .frames import frame
+
+        return frame(self, path, base=base, spec=spec, paging=paging, limit=limit,
+                     explode=explode, progress=progress, workers=workers, page_size=page_size,
+                     params=params)
 
     # -- life cycle and display -------------------------------------------------------------------
     def close(self) -> None:
