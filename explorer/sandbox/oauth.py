@@ -60,7 +60,8 @@ Emulator choices:
     * GET on a token endpoint -> 405. Token responses carry ``Cache-Control: no-store``.
     * ``sb.token_lifetime`` overrides access lifetimes of tokens issued afterwards;
       ``sb.refresh_token_lifetime`` likewise for refresh tokens.
-    * Jindexe accepts a JSON or a form body; errors are FOSOAuthServer's texts.
+    * Jindexe accepts a JSON or a form body (a body starting with ``{`` is JSON whatever
+      its Content-Type, so ``curl -d '{...}'`` works); errors are FOSOAuthServer's texts.
 """
 
 from __future__ import annotations
@@ -528,8 +529,11 @@ def _invalid(code: str, description: str) -> Response:
 
 
 def _json_or_form(request: Request) -> dict[str, Any]:
-    if request.mimetype == "application/x-www-form-urlencoded":
+    raw = request.get_data(cache=True)
+    if request.mimetype == "application/x-www-form-urlencoded" and not raw.lstrip().startswith(
+            b"{"):
         return request.form.to_dict()
+    # emulator choice: a JSON object is read as JSON whatever the Content-Type (curl -d)
     data = request.get_json(force=True, silent=True)
     return data if isinstance(data, dict) else {}
 
