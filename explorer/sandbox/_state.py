@@ -12,7 +12,8 @@ Every mount is constructed as ``Mount(state)`` and may use:
     print it), ``state.sandbox_url`` (``"http://127.0.0.1:PORT"``, set once bound),
     ``state.auth`` (:class:`explorer.sandbox.oauth.Auth`), ``state.counters``,
     ``state.token_lifetime``, ``state.refresh_token_lifetime``, ``state.latency``,
-    ``state.faults``, ``state.action_seconds`` (ITCare async action duration).
+    ``state.faults``, ``state.action_seconds`` (ITCare async action duration),
+    ``state.synthetic_icd`` (read by the ICD mount).
 
 Emulator choices:
     * secrets are random per start (``secrets``/``os.urandom``). Keycloak client secrets
@@ -151,6 +152,7 @@ class State:
         self.latency = float(latency)
         self.faults = faults
         self.action_seconds = 1.0
+        self.synthetic_icd = 0  # read by the ICD mount (size of its synthetic chapter)
         self.auth = Auth(self)
 
     def rng(self, name: str) -> random.Random:
