@@ -1,0 +1,237 @@
+"""CredentialForm driven the way a user does: set ``.value``, click, read what is shown."""
+
+from __future__ import annotations
+
+import time
+
+import ipywidgets as w
+import pytest
+
+import explorer
+from explorer.errors import AuthenticationError, ConfigurationError
+from explorer.widgets import CredentialForm, login
+from explorer.widgets._util import all_widgets
+
+from .conftest import assert_no_secret, widget_state
+
+
+def _tokens(session) -> list[str]:
+    token = session.flow.current
+    return [token.access_token, token.refresh_token]
+
+
+# -- fields from the profile ----------------------------------------------------------------
+@pytest.mark.parametrize(("api", "secrets", "texts", "extra"), [
+    ("icd", ["client_secret"], ["client_id", "release"], ["language"]),
+    ("itcare", ["client_secret"], ["client_id"], []),
+    ("gopacs", ["client_secret", "api_key"], ["client_id"], ["environment"]),
+    ("jindexe", ["password", "api_key"], ["username", "base_url"], []),
+])
+def test_fields_follow_the_profile(api, secrets, texts, extra):
+    form = CredentialForm(api, env={}, live=False)
+    for key in secrets:
+        assert isinstance(form.inputs[key], w.Password), key
+    for key in texts:
+        assert type(form.inputs[key]) is w.Text, key
+    for key in extra:
+        assert key in form.inputs
+    assert isinstance(form.inputs["use_sandbox"], w.Checkbox | w.ToggleButton)
+    assert isinstance(form.connect_button, w.Button)
+    assert isinstance(form.advanced, w.Accordion)
+    assert form.session is None and form.error is None
+    # every widget in inputs is displayed by the form
+    shown = all_widgets(form)
+    assert all(any(x is widget for x in shown) for widget in form.inputs.values())
+
+
+def test_advanced_section_holds_the_urls():
+    form = CredentialForm("icd", env={}, live=False)
+    inner = form.advanced.children[0].children
+    assert form.inputs["base_url"] in inner and form.inputs["token_url"] in inner
+    assert "https://id.who.int" in form.inputs["base_url"].placeholder
+    gopacs = CredentialForm("gopacs", env={}, live=False)
+    assert {"idcons_url", "reporting_url", "token_url"} <= set(gopacs.inputs)
+    assert gopacs.inputs["environment"].options == ("acceptance", "production")
+
+
+def test_sandbox_is_the_default_without_credentials():
+    form = CredentialForm("icd", env={}, live=False)
+    assert form.inputs["use_sandbox"].value is True
+    assert "sandbox" in form.mode.value.lower()
+    assert form.inputs["client_secret"].disabled  # nothing to type in sandbox mode
+
+
+def test_prefilled_from_env_but_never_a_secret():
+    env = {"ICD_CLIENT_ID": "my-client-id", "ICD_CLIENT_SECRET": "very-secret-value-123"}
+    form = CredentialForm("icd", env=env, live=False)
+    assert form.inputs["use_sandbox"].value is False
+    assert "real service" in form.mode.value and "https://id.who.int" in form.mode.value
+    assert form.inputs["client_id"].value == "my-client-id"
+    assert form.inputs["client_secret"].value == ""
+    assert form.inputs["client_secret"].placeholder == "set in ICD_CLIENT_SECRET"
+    assert_no_secret(form, "very-secret-value-123")
+    form.inputs["use_sandbox"].value = True
+    assert "sandbox" in form.mode.value.lower()
+
+
+def test_gopacs_environment_from_env():
+    form = CredentialForm("gopacs", env={"GOPACS_ENVIRONMENT": "acceptance"}, live=False)
+    assert form.inputs["environment"].value == "acceptance"
+    assert form.inputs["use_sandbox"].value is True  # no credential set
+
+
+# -- connecting -----------------------------------------------------------------------------
+def test_connect_to_the_sandbox_requests_a_token_and_shows_the_status(sb):
+    seen = []
+    form = CredentialForm("icd", sandbox=sb, on_connect=seen.append, live=False)
+    before = sb.token_requests()
+    form.connect_button.click()
+    assert form.error is None, form.message.value
+    session = form.session
+    assert session.provider == "icd" and session.deployment == "sandbox"
+    assert session.base_url.startswith(sb.url)
+    assert sb.token_requests() == before + 1          # authenticated right away
+    assert seen == [session]
+    status = form.status.value
+    for text in ("WHO ICD API", "sandbox", session.base_url, "icdapi_access", "expires in"):
+        assert text in status
+    assert "explorer-card" in status                   # the session's and token's own cards
+    assert_no_secret(form, *_tokens(session), sb.credentials("icd")["client_secret"])
+    assert "connected" in repr(form).lower()
+
+
+def test_release_and_language_reach_the_session(sb):
+    form = CredentialForm("icd", sandbox=sb, live=False)
+    form.inputs["release"].value = "2024-01"
+    form.inputs["language"].value = "fr"
+    form.connect_button.click()
+    assert form.error is None, form.message.value
+    assert form.session.release == "2024-01"
+    assert form.session.language == "fr"
+
+
+def test_gopacs_environment_reaches_the_session(sb):
+    form = CredentialForm("gopacs", sandbox=sb, live=False)
+    form.inputs["environment"].value = "production"
+    form.connect_button.click()
+    assert form.error is None, form.message.value
+    assert form.session.environment == "production"
+    assert "/api.gopacs-services.eu" in form.session.base_url
+    assert form.session.token.scope
+
+
+def test_jindexe_password_grant(sb):
+    form = CredentialForm("jindexe", sandbox=sb, live=False)
+    form.connect_button.click()
+    assert form.error is None, form.message.value
+    assert "expires in" in form.status.value
+    creds = sb.credentials("jindexe")
+    assert_no_secret(form, creds["password"], creds["api_key"], *_tokens(form.session))
+
+
+def test_real_mode_reads_the_secret_from_the_environment(sb, monkeypatch):
+    creds = sb.credentials("itcare")
+    monkeypatch.setenv("ITCARE_CLIENT_ID", creds["client_id"])
+    monkeypatch.setenv("ITCARE_CLIENT_SECRET", creds["client_secret"])
+    form = CredentialForm("itcare", live=False)
+    assert form.inputs["use_sandbox"].value is False
+    assert form.inputs["client_secret"].placeholder == "set in ITCARE_CLIENT_SECRET"
+    form.inputs["base_url"].value = creds["base_url"]
+    form.inputs["token_url"].value = creds["token_url"]
+    assert "client_secret" not in form.connect_arguments()
+    form.connect_button.click()
+    assert form.error is None, form.message.value
+    assert form.session.deployment == "real"
+    assert form.session.base_url == creds["base_url"]
+    assert_no_secret(form, creds["client_secret"], *_tokens(form.session))
+
+
+def test_failure_shows_the_server_words_and_the_form_stays_usable(sb):
+    creds = sb.credentials("icd")
+    form = CredentialForm("icd", env={}, live=False)
+    form.inputs["use_sandbox"].value = False
+    assert not form.inputs["client_secret"].disabled
+    form.inputs["client_id"].value = creds["client_id"]
+    form.inputs["client_secret"].value = "wrong-secret-value"
+    form.inputs["base_url"].value = creds["base_url"]
+    form.inputs["token_url"].value = creds["token_url"]
+    form.connect_button.click()
+    assert isinstance(form.error, AuthenticationError)
+    assert form.session is None
+    shown = form.message.value
+    assert "invalid_client" in shown and "[icd]" in shown and "What to do" in shown
+    assert "wrong-secret-value" not in shown
+    assert not form.connect_button.disabled
+    # fix the secret, connect again: it works, the message goes, the secret field is cleared
+    form.inputs["client_secret"].value = creds["client_secret"]
+    form.connect_button.click()
+    assert form.error is None and form.session is not None
+    assert form.message.value == ""
+    assert form.inputs["client_secret"].value == ""
+    assert_no_secret(form, creds["client_secret"], *_tokens(form.session))
+
+
+def test_missing_settings_are_named():
+    form = CredentialForm("icd", env={}, live=False)
+    form.inputs["use_sandbox"].value = False
+    form.connect_button.click()
+    assert isinstance(form.error, ConfigurationError)
+    assert "ICD_CLIENT_ID" in form.message.value
+    assert form.status.value == ""
+
+
+def test_unknown_api():
+    with pytest.raises(ConfigurationError):
+        CredentialForm("nope")
+
+
+# -- expiry ---------------------------------------------------------------------------------
+def test_refresh_status_counts_down_and_shows_expiry():
+    with explorer.sandbox.start(token_lifetime=2) as box:
+        form = CredentialForm("itcare", sandbox=box, live=False)
+        form.connect_button.click()
+        assert form.error is None, form.message.value
+        assert "expires in 2 s" in form.status_text()
+        time.sleep(2.2)
+        form.refresh_status()
+        assert "expired" in form.status_text()
+        assert "expired" in form.status.value
+        # the session renews on its own on the next call
+        form.session.get("/compute/environments")
+        form.refresh_status()
+        assert "expires in" in form.status_text()
+
+
+def test_live_timer_updates_the_status(sb):
+    form = CredentialForm("icd", sandbox=sb, live=True, interval=0.05)
+    form.connect_button.click()
+    try:
+        form.status.value = "stale"
+        deadline = time.time() + 3
+        while form.status.value == "stale" and time.time() < deadline:
+            time.sleep(0.02)
+        assert "expires in" in form.status.value
+    finally:
+        form.close()
+    assert not form._timer.is_alive()
+
+
+# -- login ----------------------------------------------------------------------------------
+def test_login_displays_and_returns_the_form(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    form = explorer.login("gopacs", live=False)
+    assert isinstance(form, CredentialForm) and shown == [form]
+    assert login is explorer.widgets.login
+
+
+def test_state_never_holds_tokens_after_several_connects(sb):
+    form = CredentialForm("gopacs", sandbox=sb, live=False)
+    for env in ("acceptance", "production"):
+        form.inputs["environment"].value = env
+        form.connect_button.click()
+        assert form.error is None
+    state = widget_state(form)
+    assert "eyJ" not in state
+    assert_no_secret(form, *_tokens(form.session), sb.credentials("gopacs")["client_secret"],
+                     sb.credentials("gopacs")["api_key"])
