@@ -9,6 +9,7 @@ never falls back to the sandbox on its own: ``sandbox=True`` asks for it.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,13 @@ def connect(
                                  hint="pass or set " + profile.credential_hint(tuple(missing)))
     for key in [k for k in urls if k != "token_url"]:
         urls[key] = check_url(urls[key], provider=name, what=key)
+
+    box = sys.modules.get("explorer.sandbox")
+    if deployment == "real" and box is not None and box.is_sandbox_url(urls["base_url"]):
+        deployment = "sandbox"
+    elif deployment == "real" and urls["base_url"] not in \
+            profile.environment_urls(env_name).values():
+        deployment = "custom"  # a proxy, a local container, another deployment
 
     redact = Redactor()
     redact.add(*(values.get(k) for k in _SECRETS))

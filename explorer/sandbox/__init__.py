@@ -54,6 +54,7 @@ class Sandbox:
 
     def stop(self) -> None:
         """Stop serving, close every connection and the socket, join the threads."""
+        _running.discard(self.url)
         self._server.stop()
 
     def __enter__(self) -> Sandbox:
@@ -158,6 +159,15 @@ class Sandbox:
         self._state.faults = value
 
     @property
+    def synthetic_icd(self) -> int:
+        """Size of the synthetic ICD chapter served beside the real content (0 = none)."""
+        return self._state.synthetic_icd
+
+    @synthetic_icd.setter
+    def synthetic_icd(self, value: int) -> None:
+        self._state.synthetic_icd = int(value)
+
+    @property
     def action_seconds(self) -> float:
         """Duration of ITCare async actions (IN_PROGRESS -> SUCCESS/ERROR), default 1 s."""
         return self._state.action_seconds
@@ -182,11 +192,27 @@ def start(
     latency: float = 0.0,
     faults: Faults | None = None,
     seed: int = 0,
+    synthetic_icd: int = 0,
 ) -> Sandbox:
-    """Start a sandbox on 127.0.0.1 (``port=0``: a free port) and return it."""
+    """Start a sandbox on 127.0.0.1 (``port=0``: a free port) and return it.
+
+    ``synthetic_icd=N`` adds a synthetic ICD chapter of N entities (for crawls and benchmarks).
+    """
     state = State(seed, token_lifetime=token_lifetime, latency=latency, faults=faults)
+    state.synthetic_icd = int(synthetic_icd)
     server = Server(state, port).start()
-    return Sandbox(state, server)
+    box = Sandbox(state, server)
+    _running.add(box.url)
+    return box
+
+
+#: URLs of the sandboxes running in this process (sessions on them say "sandbox").
+_running: set[str] = set()
+
+
+def is_sandbox_url(url: str) -> bool:
+    """Whether ``url`` points into a sandbox running in this process."""
+    return any(url == base or url.startswith(base + "/") for base in list(_running))
 
 
 _shared: Sandbox | None = None

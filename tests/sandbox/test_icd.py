@@ -1,62 +1,18 @@
-"""ICD-API emulator over real loopback sockets.
-
-Uses ``explorer.sandbox.start()`` when the sandbox core provides it, else a local werkzeug
-server mounting ``IcdMount`` with a stub state whose auth accepts one fixed bearer.
-"""
+"""ICD-API emulator over real loopback sockets (``explorer.sandbox.start()``)."""
 
 from __future__ import annotations
 
-import threading
 import time
-import types
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import pytest
 import requests
-from werkzeug.serving import WSGIRequestHandler, make_server
-from werkzeug.wrappers import Request, Response
 
+from explorer import sandbox
 from explorer.sandbox import synthetic_icd
-from explorer.sandbox.icd import IcdMount
 
 R = "http://id.who.int/icd/release/11"
 STUB_TOKEN = "stub-icd-token"
-
-
-class _Quiet(WSGIRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_request(self, *args, **kwargs):
-        pass
-
-
-class _StubAuth:
-    def check(self, request, issuers=()):
-        if request.headers.get("Authorization") == f"Bearer {STUB_TOKEN}":
-            return None
-        return Response(b"", status=401,
-                        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-
-
-class StubServer:
-    def __init__(self, synthetic: int = 0):
-        self.state = types.SimpleNamespace(auth=_StubAuth(), seed=0, synthetic_icd=synthetic)
-        self.mount = IcdMount(self.state)
-        self.server = make_server("127.0.0.1", 0, self._app, threaded=True,
-                                  request_handler=_Quiet)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def _app(self, environ, start_response):
-        request = Request(environ)
-        host, _, rest = request.path.lstrip("/").partition("/")
-        if host not in IcdMount.hosts:
-            return Response(b"", status=404)(environ, start_response)
-        return self.mount.handle(request, host, "/" + rest)(environ, start_response)
-
-    def close(self):
-        self.server.shutdown()
 
 
 class Env:
@@ -83,46 +39,25 @@ class Env:
         return r.json()
 
 
-def _real_sandbox():
-    try:
-        from explorer import sandbox
-        return sandbox.start
-    except (ImportError, AttributeError):
-        return None
-
-
 @pytest.fixture(scope="module")
 def icd():
-    start = _real_sandbox()
-    ctx = None
-    if start is not None:
-        try:
-            ctx = start()
-            sb = ctx.__enter__()
-        except ImportError:  # sandbox core still incomplete: fall back to the stub server
-            ctx = None
-    if ctx is None:
-        stub = StubServer()
-        yield Env(stub.url + "/id.who.int", stub.url + "/icd-container", STUB_TOKEN)
-        stub.close()
-        return
-    try:
+    with sandbox.start() as sb:
         creds = sb.credentials("icd")
-        r = requests.post(creds["token_url"], auth=(creds["client_id"], creds["client_secret"]),
+        # RFC 6749 §2.3.1: form-urlencode each half before Basic (the secret holds + % :).
+        basic = (quote_plus(creds["client_id"]), quote_plus(creds["client_secret"]))
+        r = requests.post(creds["token_url"], auth=basic,
                           data={"grant_type": "client_credentials", "scope": "icdapi_access"},
                           timeout=10)
         r.raise_for_status()
         container = sb.credentials("icd", auth=False)["base_url"]
         yield Env(creds["base_url"], container, r.json()["access_token"])
-    finally:
-        ctx.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="module")
 def synth():
-    stub = StubServer(synthetic=2500)
-    yield Env(stub.url + "/id.who.int", stub.url + "/icd-container", STUB_TOKEN)
-    stub.close()
+    with sandbox.start(synthetic_icd=2500) as sb:
+        container = sb.credentials("icd", auth=False)["base_url"]
+        yield Env(container, container, "")
 
 
 # --- release / top level ----------------------------------------------------------------------
@@ -406,9 +341,10 @@ def test_auth_required_only_on_who_host(icd):
     path = "/icd/release/11/2025-01/mms/257068234"
     r = icd.get(path, headers=icd.headers(auth=False))
     assert r.status_code == 401 and r.content == b""
-    assert "invalid_token" in r.headers.get("WWW-Authenticate", "")
+    assert r.headers.get("WWW-Authenticate", "").startswith("Bearer")
     bad = icd.get(path, headers=icd.headers(Authorization="Bearer nope"))
-    assert bad.status_code == 401
+    assert bad.status_code == 401 and bad.content == b""
+    assert 'error="invalid_token"' in bad.headers.get("WWW-Authenticate", "")
     local = icd.get(path, container=True)
     assert local.status_code == 200
     assert local.json()["@id"] == f"{R}/2025-01/mms/257068234"  # URIs stay id.who.int
