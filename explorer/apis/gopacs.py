@@ -26,6 +26,7 @@ import requests
 from ..errors import ApiError, ConfigurationError, NotFound
 from ..session import Session
 from ..session.frames import (
+    NO_PAGES,
     SPRING_PAGES,
     TIME_DTYPE,
     Spec,
@@ -61,7 +62,8 @@ ANNOUNCEMENT = Spec(
     paging=SPRING_PAGES.with_size(500),
 )
 MACHINE_ANNOUNCEMENT = Spec(path="/machineannouncements", base="idcons_url",
-                            columns=ANNOUNCEMENT.columns, epoch_ms=ANNOUNCEMENT.epoch_ms)
+                            columns=ANNOUNCEMENT.columns, epoch_ms=ANNOUNCEMENT.epoch_ms,
+                            paging=NO_PAGES)
 CLEARED_BUCKET = Spec(
     path="/clearedbuckets",
     base="reporting_url",

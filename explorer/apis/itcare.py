@@ -23,7 +23,7 @@ import requests
 
 from ..errors import ApiError, NotFound
 from ..session import Session
-from ..session.frames import SPRING_PAGES, Spec, comma_list, to_series
+from ..session.frames import NO_PAGES, SPRING_PAGES, Spec, comma_list, to_series
 from ..session.parallel import parallel_map, progress_bar
 from ..session.session import provider_words
 from .profile import Profile
@@ -81,6 +81,7 @@ ACTION = Spec(
     columns=("id", "status", "process", "family", "resourceName", "resourceType", "message",
              "submittedAt", "submittedBy", "lastUpdatedAt", "completedAt"),
     iso_times=("submittedAt", "lastUpdatedAt", "completedAt"),
+    paging=NO_PAGES,
 )
 ACTION_DETAIL = Spec(path="/actions/{id}", columns=ACTION.columns, iso_times=ACTION.iso_times)
 SNAPSHOT = Spec(
@@ -88,9 +89,10 @@ SNAPSHOT = Spec(
     columns=("id", "label", "createdBy", "creationDate", "recoveryDate", "expirationDate",
              "description", "changeReference", "size"),
     iso_times=("creationDate", "recoveryDate", "expirationDate"),
+    paging=NO_PAGES,
 )
 NETWORK = Spec(path="/compute/instances/{id}/networks",
-               columns=("technicalID", "cidr", "scope", "ipAddress", "dns"))
+               columns=("technicalID", "cidr", "scope", "ipAddress", "dns"), paging=NO_PAGES)
 FILESYSTEM = Spec(columns=("mountingPoint", "type", "sizeOf", "free"))
 
 _INCLUDES = ("networks", "storage", "snapshots")
