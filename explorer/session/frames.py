@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -394,6 +395,8 @@ def fetch_records(
     """
     if limit is not None and limit < 0:
         raise ValueError("limit must be >= 0")
+    if limit == 0:
+        return [], None
     query = {k: v for k, v in (params or {}).items() if v is not None}
     single = paging.page_param in query
     if paging.style != "none" and not single:
@@ -414,26 +417,38 @@ def fetch_records(
     size_param = page.params["size"] if paging.style == "none" else paging.size_param
     query.setdefault(size_param, page.size)
 
-    def one(number: int) -> list[Any]:
-        return records_of(get({**query, page_param: number}))
-
     if page.total_pages is not None:
         wanted = page.total_pages
         if limit is not None and page.size:
             wanted = min(wanted, math.ceil(limit / page.size))
         numbers = range(page.number + 1, page.first + wanted)
-        for chunk in parallel_map(one, numbers, workers=workers, progress=progress, desc=desc):
-            records.extend(chunk)
+        expected = page.total if page.total is not None else wanted * page.size
+        if limit is not None:
+            expected = min(expected, limit)
+        lock = threading.Lock()
+        with progress_bar(expected if numbers else 0, desc, progress) as bar:
+            bar.update(min(len(records), expected))
+
+            def one(number: int) -> list[Any]:
+                chunk = records_of(get({**query, page_param: number}))
+                with lock:
+                    bar.update(len(chunk))
+                return chunk
+
+            # the bar counts rows, so parallel_map's own (page) bar stays off
+            for chunk in parallel_map(one, numbers, workers=workers, progress=False):
+                records.extend(chunk)
     elif page.last is False:
         number = page.number
         with progress_bar(None, desc, progress) as bar:
+            bar.update(len(records))
             while number - page.number < MAX_SEQUENTIAL_PAGES:
                 number += 1
                 payload = get({**query, page_param: number})
                 nxt = page_of(payload, number)
                 chunk = records_of(payload) if nxt is None else nxt.records
                 records.extend(chunk)
-                bar.update()
+                bar.update(len(chunk))
                 if not chunk or (nxt is not None and nxt.last is not False) or (
                         limit is not None and len(records) >= limit):
                     break

@@ -264,6 +264,17 @@ def test_limit_stops_early(server, plain):
     small = plain.frame("/items", paging=SPRING_PAGES.with_size(100), limit=7, progress=False)
     assert len(small) == 7 and server.count("/items") == 1
     assert server.seen[0].query["size"] == "7"
+    server.seen.clear()
+    none = plain.frame("/items", spec=Spec(columns=("id",)), limit=0, progress=False)
+    assert none.empty and list(none.columns) == ["id"] and server.count("/items") == 0
+    with pytest.raises(ValueError):
+        plain.frame("/items", limit=-1)
+
+
+def test_progress_bar_path_runs(server, plain):
+    spring_server(server, 120)
+    df = plain.frame("/items", paging=SPRING_PAGES.with_size(25), progress=True)
+    assert len(df) == 120
 
 
 def test_server_capped_page_size_is_respected(server, plain):
