@@ -1,0 +1,236 @@
+"""Benchmark: ICD subtree crawl (concurrent, cached) against a sequential walk, and the
+payload → DataFrame conversion.
+
+One command, one printed table (medians of ``--repeats`` runs, ratios from the same run)::
+
+    python benchmarks/bench_icd.py            # 2,500-entity synthetic chapter, 20 ms latency
+    python benchmarks/bench_icd.py --quick    # CI smoke run (small tree, 1 repeat)
+
+What is measured:
+
+* the sandbox serves its SYNTHETIC chapter ``S1`` (``explorer.sandbox.synthetic_icd``) with
+  ``--latency`` seconds added to every request; the sandbox runs in a child process, so that
+  its CPU work does not compete with the client for the GIL (as a real server would not);
+* ``sequential``: the way simple-icd-11 and WHO's Python sample walk the tree — plain
+  ``requests.get`` with the bearer token, one request after another, depth first;
+* ``tree (first)``: ``icd.tree("S1")`` with ``--workers`` threads and an empty on-disk cache;
+* ``tree (cached, same session)``: the same call again (memory + disk cache);
+* ``tree (cached, new session)``: a new session over the same cache file (disk only);
+* ``latency limit`` = entities × latency ÷ workers (no crawler can beat it);
+* ``to DataFrame``: ``tree_frame`` on ``--payloads`` raw synthetic payloads (time, and peak
+  memory under ``tracemalloc`` in a separate run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import multiprocessing as mp
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import explorer  # noqa: E402
+from explorer.apis.icd.tree import tree_frame  # noqa: E402
+
+CHAPTER = "S1"
+PREFIX = "/id.who.int/icd"
+
+
+# -- sandbox in a child process ------------------------------------------------------------------
+def _serve(conn: Any, latency: float, entities: int) -> None:
+    from explorer import sandbox
+
+    sb = sandbox.start(latency=latency)
+    sb.state.synthetic_icd = entities
+    conn.send(sb.credentials("icd"))
+    while True:
+        cmd, arg = conn.recv()
+        if cmd == "count":
+            conn.send(sb.count(arg))
+        elif cmd == "reset":
+            sb.reset_counters()
+            conn.send(None)
+        else:
+            sb.stop()
+            conn.send(None)
+            return
+
+
+class RemoteSandbox:
+    """The sandbox in a child process; ``count``/``reset`` go through a pipe."""
+
+    def __init__(self, latency: float, entities: int) -> None:
+        ctx = mp.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(child, latency, entities), daemon=True)
+        self._proc.start()
+        self.creds: dict[str, Any] = self._conn.recv()
+
+    def count(self) -> int:
+        self._conn.send(("count", PREFIX))
+        return self._conn.recv()
+
+    def reset(self) -> None:
+        self._conn.send(("reset", None))
+        self._conn.recv()
+
+    def stop(self) -> None:
+        self._conn.send(("stop", None))
+        self._conn.recv()
+        self._proc.join(10)
+
+
+# -- the two crawlers ---------------------------------------------------------------------------
+def sequential_walk(sb: RemoteSandbox, release: str, token: str) -> int:
+    """simple-icd-11 / WHO sample style: requests.get, one after another, depth first."""
+    base = sb.creds["base_url"]
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json",
+               "Accept-Language": "en", "API-Version": "v2"}
+
+    def get(url: str) -> dict:
+        r = requests.get(url.replace("http://id.who.int", base), headers=headers, timeout=30)
+        r.raise_for_status()
+        return r.json()
+
+    info = get(f"{base}/icd/release/11/{release}/mms/codeinfo/{CHAPTER}")
+    n = 0
+    stack = [info["stemId"]]
+    while stack:
+        entity = get(stack.pop())
+        n += 1
+        stack.extend(reversed(entity.get("child", [])))
+    return n
+
+
+def connect(sb: RemoteSandbox, cache: Any, workers: int) -> Any:
+    icd = explorer.connect("icd", **sb.creds, cache=cache, workers=workers, progress=False)
+    _ = icd.release  # token, release list and top level: outside the timed part
+    return icd
+
+
+def timed(fn: Any) -> tuple[float, Any]:
+    gc.collect()
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+# -- main ---------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small and fast (CI smoke run)")
+    ap.add_argument("--entities", type=int, default=2500)
+    ap.add_argument("--latency", type=float, default=0.02)
+    ap.add_argument("--workers", type=int, default=8)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--seq-repeats", type=int, default=1,
+                    help="repeats of the (slow) sequential walk")
+    ap.add_argument("--payloads", type=int, default=30000)
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.entities, args.repeats, args.seq_repeats = 300, 1, 1
+        args.payloads = min(args.payloads, 3000)
+
+    sb = RemoteSandbox(args.latency, args.entities)
+    results: dict[str, list[float]] = {}
+    counts: dict[str, list[int]] = {}
+    rows_seen = set()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for r in range(args.repeats):
+                cache = Path(tmp) / f"cache-{r}.sqlite"
+                icd = connect(sb, cache, args.workers)
+                sb.reset()
+                t, df = timed(lambda icd=icd: icd.tree(CHAPTER))
+                results.setdefault("first", []).append(t)
+                counts.setdefault("first", []).append(sb.count())
+                rows_seen.add(len(df))
+                sb.reset()
+                t, df = timed(lambda icd=icd: icd.tree(CHAPTER))
+                results.setdefault("same", []).append(t)
+                counts.setdefault("same", []).append(sb.count())
+                icd2 = explorer.connect("icd", **sb.creds, cache=cache, workers=args.workers,
+                                        progress=False)
+                sb.reset()
+                t, df = timed(lambda icd2=icd2: icd2.tree(CHAPTER))
+                results.setdefault("new", []).append(t)
+                counts.setdefault("new", []).append(sb.count())
+                icd.close()
+                icd2.close()
+            token = icd.token.access_token
+            release = icd.release
+            for _ in range(args.seq_repeats):
+                sb.reset()
+                t, n = timed(lambda: sequential_walk(sb, release, token))
+                results.setdefault("seq", []).append(t)
+                counts.setdefault("seq", []).append(sb.count())
+                rows_seen.add(n)
+    finally:
+        sb.stop()
+
+    from explorer.sandbox.synthetic_icd import payloads
+
+    pays = payloads(args.payloads)
+    conv = []
+    for _ in range(max(args.repeats, 1)):
+        t, _df = timed(lambda: tree_frame(pays))
+        conv.append(t)
+    gc.collect()
+    tracemalloc.start()
+    frame = tree_frame(pays)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    frame_mb = frame.memory_usage(deep=True).sum() / 1e6
+
+    med = {k: statistics.median(v) for k, v in results.items()}
+    entities = max(rows_seen)
+    limit = entities * args.latency / args.workers
+    print()
+    print(f"ICD crawl benchmark — synthetic chapter {CHAPTER}: {entities} entities, "
+          f"{args.latency * 1000:.0f} ms latency, {args.workers} workers, "
+          f"medians of {args.repeats} (sequential: {args.seq_repeats})")
+    print(f"{'measure':44} {'median':>10} {'requests':>9} {'ratio':>24}")
+    print("-" * 90)
+
+    def line(name: str, key: str, ratio: str) -> None:
+        print(f"{name:44} {med[key]:>9.3f}s {statistics.median(counts[key]):>9.0f} {ratio:>24}")
+
+    line("sequential walk (requests.get, 1 by 1)", "seq", "1.0x (baseline)")
+    line("tree() concurrent, empty cache", "first",
+         f"{med['seq'] / med['first']:.1f}x faster than seq")
+    print(f"{'latency limit (entities*latency/workers)':44} {limit:>9.3f}s {'':>9} "
+          f"{med['first'] / limit:>13.2f}x of limit")
+    line("tree() again, same session (cached)", "same",
+         f"{med['first'] / med['same']:.0f}x faster than first")
+    line("tree() in a new session (disk cache)", "new",
+         f"{med['first'] / med['new']:.0f}x faster than first")
+    print(f"{f'tree_frame of {args.payloads:,} payloads':44} "
+          f"{statistics.median(conv):>9.3f}s {'':>9} "
+          f"{'peak ' + format(peak / 1e6, '.0f') + ' MB, frame ' + format(frame_mb, '.0f')}"
+          f"{' MB':>0}")
+    print()
+    targets = [
+        ("concurrent >= 6x sequential", med["seq"] / med["first"] >= 6),
+        ("concurrent within 1.3x of latency limit", med["first"] / limit <= 1.3),
+        ("cached rerun >= 50x faster, 0 requests",
+         med["first"] / med["same"] >= 50 and max(counts["same"]) == 0),
+        ("new-session rerun: 0 requests", max(counts["new"]) == 0),
+    ]
+    for name, ok in targets:
+        print(f"  [{'ok' if ok else 'MISS'}] {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

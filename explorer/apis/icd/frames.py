@@ -1,0 +1,345 @@
+"""ICD JSON-LD payloads → plain records and pandas DataFrames (pure functions, no I/O).
+
+Every frame has fixed, snake_case columns (``*_COLUMNS`` below), also when it is empty.
+Language-tagged values (``{"@language": "en", "@value": "Cholera"}``) become plain strings,
+term lists become lists of labels, URIs become short ids (``"257068234"``,
+``"1646490591/other"``, ``"A00.0"`` for ICD-10).
+
+>>> payload = {"@id": "http://id.who.int/icd/release/11/2025-01/mms/257068234",
+...            "parent": ["http://id.who.int/icd/release/11/2025-01/mms/135352227"],
+...            "code": "1A00", "classKind": "category",
+...            "title": {"@language": "en", "@value": "Cholera"}}
+>>> row = entity_record(payload)
+>>> row["id"], row["code"], row["title"], row["parent_id"], row["is_leaf"], row["release"]
+('257068234', '1A00', 'Cholera', '135352227', True, '2025-01')
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "AUTOCODE_COLUMNS",
+    "CODE_COLUMNS",
+    "ENTITY_COLUMNS",
+    "RELEASE_COLUMNS",
+    "SEARCH_COLUMNS",
+    "TERM_COLUMNS",
+    "TERM_KINDS",
+    "autocode_record",
+    "entity_frame",
+    "entity_record",
+    "frame",
+    "parse_uri",
+    "search_frame",
+    "strip_highlight",
+    "term_rows",
+    "text",
+]
+
+#: Columns of entity, children, ancestors, chapters and tree frames (and read_tabulation).
+ENTITY_COLUMNS: list[str] = [
+    "id", "code", "title", "class_kind", "depth", "parent_id", "parent_code", "chapter",
+    "block_id", "code_range", "is_leaf", "is_residual", "definition", "long_definition",
+    "fully_specified_name", "coding_note", "browser_url", "uri", "foundation_uri",
+    "parent_ids", "child_ids", "synonyms", "narrower_terms", "inclusions", "exclusions",
+    "index_terms", "postcoordination_axes", "release", "linearization",
+]
+#: Columns of ``code()`` / ``codes()``: the entity, the code asked for and its parts.
+CODE_COLUMNS: list[str] = ["query", *ENTITY_COLUMNS, "stem_code", "postcoordination"]
+SEARCH_COLUMNS: list[str] = [
+    "code", "title", "score", "chapter", "id", "is_leaf", "is_residual_other",
+    "is_residual_unspecified", "n_matching_terms", "matching_terms", "title_highlighted",
+    "important", "postcoordination_availability", "entity_type", "has_coding_note",
+    "stem_id", "uri",
+]
+AUTOCODE_COLUMNS: list[str] = [
+    "text", "code", "title", "score", "matching_text", "match_level", "match_type", "is_title",
+    "id", "uri", "foundation_uri",
+]
+TERM_COLUMNS: list[str] = [
+    "id", "code", "kind", "label", "reference", "foundation_reference",
+    "linearization_reference", "deprecated",
+]
+RELEASE_COLUMNS: list[str] = [
+    "release", "date", "languages", "prerelease_languages", "latest", "title", "uri",
+]
+#: payload key → ``kind`` value in :func:`term_rows`, in display order.
+TERM_KINDS: dict[str, str] = {
+    "fullySpecifiedName": "fully_specified_name",
+    "synonym": "synonym",
+    "narrowerTerm": "narrower_term",
+    "inclusion": "inclusion",
+    "exclusion": "exclusion",
+    "indexTerm": "index_term",
+    "foundationChildElsewhere": "child_elsewhere",
+}
+_LIST_TERMS = {"synonym": "synonyms", "narrowerTerm": "narrower_terms",
+               "inclusion": "inclusions", "exclusion": "exclusions", "indexTerm": "index_terms"}
+
+_MMS = re.compile(r"/icd/release/11/(?:(?P<release>\d{4}(?:-\d{2})?)/)?(?P<lin>[a-z]+)"
+                  r"(?:/(?P<id>.+))?$")
+_FOUNDATION = re.compile(r"/icd/entity(?:/(?P<id>[^/?#]+))?$")
+_ICD10 = re.compile(r"/icd/release/10(?:/(?P<release>\d{4}))?(?:/(?P<id>[^/]+))?$")
+_EM = re.compile(r"</?em\b[^>]*>", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1 << 17)
+def parse_uri(uri: str | None) -> tuple[str | None, str | None, str | None]:
+    """``(linearization, release, id)`` of an ICD URI; the id is ``None`` for a release root.
+
+    >>> parse_uri("http://id.who.int/icd/release/11/2024-01/mms/1646490591/other")
+    ('mms', '2024-01', '1646490591/other')
+    >>> parse_uri("http://id.who.int/icd/entity/257068234")
+    ('foundation', None, '257068234')
+    >>> parse_uri("http://id.who.int/icd/release/10/2019/A00.0")
+    ('icd10', '2019', 'A00.0')
+    """
+    if not uri:
+        return None, None, None
+    i = uri.find("/icd/release/11/")
+    if i >= 0 and "?" not in uri and "#" not in uri:  # fast path (payload URIs)
+        parts = uri[i + 16:].split("/", 2)
+        if parts[0][:1].isdigit():
+            if len(parts) == 1 or not parts[1]:
+                return None, parts[0], None
+            return parts[1], parts[0], (parts[2] or None) if len(parts) == 3 else None
+        return parts[0] or None, None, "/".join(parts[1:]) or None
+    path = uri.split("://", 1)[-1]
+    path = path[path.find("/"):] if "/" in path else ""
+    m = _ICD10.search(path)
+    if m:
+        return "icd10", m["release"], m["id"]
+    m = _MMS.search(path)
+    if m:
+        return m["lin"], m["release"], m["id"]
+    m = _FOUNDATION.search(path)
+    if m:
+        return "foundation", None, m["id"]
+    return None, None, path.rsplit("/", 1)[-1] or None
+
+
+def uri_id(uri: str | None) -> str | None:
+    """The short id of an ICD URI (``None`` for a release root or nothing)."""
+    return parse_uri(uri)[2]
+
+
+def text(value: Any, language: str | None = None) -> str | None:
+    """The plain string of a language-tagged value (a dict, a list of them, or a string).
+
+    >>> text({"@language": "en", "@value": "Cholera"})
+    'Cholera'
+    >>> text([{"@language": "fr", "@value": "Choléra"}, {"@language": "en", "@value": "x"}], "fr")
+    'Choléra'
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        out = value.get("@value")
+        return out if isinstance(out, str) else None
+    if isinstance(value, list):
+        tagged = [v for v in value if isinstance(v, Mapping)]
+        for v in tagged:
+            if language is None or v.get("@language") == language:
+                return text(v)
+        return text(tagged[0]) if tagged else None
+    return str(value)
+
+
+def strip_highlight(title: str | None) -> str | None:
+    """Remove WHO's search markup: ``"<em class='found'>Fever</em> x"`` → ``"Fever x"``."""
+    if not title:
+        return title
+    return _EM.sub("", title)
+
+
+def _labels(terms: Any, language: str | None) -> list[str]:
+    out = []
+    for term in terms or ():
+        label = text(term.get("label"), language) if isinstance(term, Mapping) else text(term)
+        if label is not None:
+            out.append(label)
+    return out
+
+
+def _ids(uris: Iterable[str] | str | None) -> list[str]:
+    if uris is None:
+        return []
+    if isinstance(uris, str):
+        uris = [uris]
+    out = []
+    for uri in uris:
+        key = uri_id(uri)
+        if key:
+            out.append(key)
+    return out
+
+
+def entity_record(
+    payload: Mapping[str, Any],
+    *,
+    language: str | None = None,
+    depth: int | None = None,
+    parent_code: str | None = None,
+    chapter: str | None = None,
+    parent_id: str | None = None,
+    release: str | None = None,
+) -> dict[str, Any]:
+    """One row (dict with :data:`ENTITY_COLUMNS`) from an MMS, foundation or ICD-10 entity.
+
+    ``depth`` (chapter = 1), ``parent_code`` and ``chapter`` are context the payload does not
+    hold; the session computes them. A chapter is its own chapter.
+    """
+    uri = payload.get("@id")
+    lin, rel, key = parse_uri(uri)
+    parents = _ids(payload.get("parent"))
+    kind = payload.get("classKind")
+    code = payload.get("code") or None
+    if kind == "chapter" and chapter is None:
+        chapter = code
+    if kind == "chapter" and depth is None:
+        depth = 1
+    row: dict[str, Any] = {
+        "id": key,
+        "code": code,
+        "title": text(payload.get("title"), language),
+        "class_kind": kind,
+        "depth": depth,
+        "parent_id": parent_id if parent_id is not None else (parents[0] if parents else None),
+        "parent_code": parent_code,
+        "chapter": chapter,
+        "block_id": payload.get("blockId"),
+        "code_range": payload.get("codeRange"),
+        "is_leaf": not payload.get("child"),
+        "is_residual": bool(key) and key.endswith(("/other", "/unspecified")),
+        "definition": text(payload.get("definition"), language),
+        "long_definition": text(payload.get("longDefinition"), language),
+        "fully_specified_name": text(payload.get("fullySpecifiedName"), language),
+        "coding_note": text(payload.get("codingNote"), language),
+        "browser_url": payload.get("browserUrl") if payload.get("browserUrl") != "NA" else None,
+        "uri": uri,
+        "foundation_uri": payload.get("source") or (uri if lin == "foundation" else None),
+        "parent_ids": parents,
+        "child_ids": _ids(payload.get("child")),
+    }
+    for key_, column in _LIST_TERMS.items():
+        row[column] = _labels(payload.get(key_), language)
+    row["postcoordination_axes"] = [
+        str(axis.get("axisName", "")).rsplit("/", 1)[-1]
+        for axis in payload.get("postcoordinationScale") or () if isinstance(axis, Mapping)
+    ]
+    if lin == "icd10" and kind == "block" and not row["code_range"]:
+        row["code_range"] = code
+    row["release"] = rel or release
+    row["linearization"] = lin
+    return row
+
+
+def frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    """A DataFrame with exactly ``columns`` (in that order), also when ``rows`` is empty."""
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    data = {c: [r.get(c) for r in rows] for c in columns}
+    out = pd.DataFrame(data, columns=columns)
+    if "depth" in out:
+        out["depth"] = out["depth"].astype("Int64")
+    return out
+
+
+def entity_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """:func:`frame` with :data:`ENTITY_COLUMNS`."""
+    return frame(rows, ENTITY_COLUMNS)
+
+
+def _search_entities(entities: Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
+    for ent in entities or ():
+        yield ent
+        yield from _search_entities(ent.get("descendants") or ())
+
+
+def search_frame(payload: Mapping[str, Any]) -> pd.DataFrame:
+    """The ``destinationEntities`` of a search answer, best first, with :data:`SEARCH_COLUMNS`.
+
+    Nested results (``flatResults=false``) are flattened. Plain ``title`` has the
+    ``<em class='found'>`` markup removed; ``title_highlighted`` keeps it.
+    """
+    rows = []
+    for ent in _search_entities(payload.get("destinationEntities") or ()):
+        pvs = [pv for pv in ent.get("matchingPVs") or () if isinstance(pv, Mapping)]
+        rows.append({
+            "code": ent.get("theCode") or None,
+            "title": strip_highlight(ent.get("title")),
+            "score": ent.get("score"),
+            "chapter": ent.get("chapter"),
+            "id": uri_id(ent.get("id")),
+            "is_leaf": ent.get("isLeaf"),
+            "is_residual_other": bool(ent.get("isResidualOther", False)),
+            "is_residual_unspecified": bool(ent.get("isResidualUnspecified", False)),
+            "n_matching_terms": len(pvs),
+            "matching_terms": [strip_highlight(pv.get("label")) for pv in pvs],
+            "title_highlighted": ent.get("title"),
+            "important": ent.get("important"),
+            "postcoordination_availability": ent.get("postcoordinationAvailability"),
+            "entity_type": ent.get("entityType"),
+            "has_coding_note": ent.get("hasCodingNote"),
+            "stem_id": uri_id(ent.get("stemId")),
+            "uri": ent.get("id"),
+        })
+    out = frame(rows, SEARCH_COLUMNS)
+    if rows:
+        out["score"] = pd.to_numeric(out["score"], errors="coerce")
+        out = out.sort_values("score", ascending=False, kind="stable", na_position="last")
+        out = out.reset_index(drop=True)
+    return out
+
+
+def autocode_record(text_: str, payload: Mapping[str, Any] | None,
+                    title: str | None = None) -> dict[str, Any]:
+    """One :data:`AUTOCODE_COLUMNS` row from an ``autocode`` answer (no match → no code)."""
+    payload = payload or {}
+    uri = payload.get("linearizationURI") or payload.get("foundationURI")
+    return {
+        "text": text_,
+        "code": payload.get("theCode") or None,
+        "title": title,
+        "score": payload.get("matchScore"),
+        "matching_text": payload.get("matchingText"),
+        "match_level": payload.get("matchLevel"),
+        "match_type": payload.get("matchType"),
+        "is_title": payload.get("isTitle"),
+        "id": uri_id(uri),
+        "uri": payload.get("linearizationURI"),
+        "foundation_uri": payload.get("foundationURI"),
+    }
+
+
+def term_rows(payload: Mapping[str, Any], language: str | None = None) -> list[dict[str, Any]]:
+    """Long rows (:data:`TERM_COLUMNS`) of every term of an entity, one per label."""
+    key = uri_id(payload.get("@id"))
+    code = payload.get("code") or None
+    rows = []
+    for name, kind in TERM_KINDS.items():
+        value = payload.get(name)
+        if value is None:
+            continue
+        terms = value if isinstance(value, list) else [{"label": value}]
+        for term in terms:
+            if not isinstance(term, Mapping):
+                continue
+            label = text(term.get("label"), language) if "label" in term else text(term, language)
+            if label is None:
+                continue
+            fref, lref = term.get("foundationReference"), term.get("linearizationReference")
+            rows.append({
+                "id": key, "code": code, "kind": kind, "label": label,
+                "reference": lref or fref, "foundation_reference": fref,
+                "linearization_reference": lref, "deprecated": bool(term.get("deprecated", False)),
+            })
+    return rows
