@@ -37,6 +37,11 @@ def _dotenv(env_file: str | os.PathLike[str] | None) -> dict[str, str]:
     return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 
+def _header_safe(value: str) -> bool:
+    """Whether ``value`` can be sent as an HTTP header value (Latin-1, no control characters)."""
+    return all(" " <= c <= "~" or "\xa0" <= c <= "\xff" for c in value)
+
+
 def _resolve(profile: Profile, given: dict[str, Any], env_file: Any) -> dict[str, Any]:
     """Fill unset arguments from the environment, then from the .env file."""
     values = {k: v for k, v in given.items() if v is not _UNSET}
@@ -127,6 +132,11 @@ def connect(
                 given[key] = value
         deployment = "sandbox"
     values = _resolve(profile, given, env_file)
+    if values.get("api_key") and not _header_safe(values["api_key"]):
+        raise ConfigurationError(
+            "api_key holds characters an HTTP header cannot carry (line breaks, control "
+            "characters or non-Latin-1 letters)", provider=name,
+            hint="copy the key again; set " + profile.credential_hint(("api_key",)))
     if scope is _UNSET:
         scope = profile.scope
 

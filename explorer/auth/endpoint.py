@@ -118,7 +118,7 @@ class TokenEndpoint:
                previous_refresh: str | None) -> Token:
         try:
             payload = resp.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to decode
             payload = None
         if resp.status_code >= 400 or not resp.ok:
             error = payload.get("error") if isinstance(payload, dict) else None

@@ -223,6 +223,8 @@ class Session:
             return None
         if isinstance(body, str):
             kind = resp.headers.get("Content-Type", "unknown").split(";")[0]
+            if "json" in kind:
+                kind = f"{kind} that does not decode (invalid or nested too deep)"
             raise ApiError(f"expected JSON but got {kind} (HTTP {resp.status_code})",
                            status=resp.status_code, body=body[:500], params=_plain(params),
                            provider=self.provider, url=resp.url, redact=self.redact,
@@ -322,7 +324,7 @@ def _body(resp: requests.Response) -> Any:
         return None
     try:
         return resp.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to decode
         return resp.text
 
 
