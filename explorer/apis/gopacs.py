@@ -32,6 +32,8 @@ from ..session.frames import (
     Spec,
     epoch_ms,
     fetch_records,
+    object_of,
+    parse_times,
     timestamp,
     to_frame,
     to_series,
@@ -158,7 +160,7 @@ class GopacsSession(Session):
             lambda q: self.get("/public/announcements", base="idcons_url", params=q),
             paging=ANNOUNCEMENT.paging or SPRING_PAGES, progress=False)
         for record in records:
-            if str(record.get("id")) == str(announcement_id):
+            if isinstance(record, dict) and str(record.get("id")) == str(announcement_id):
                 return record
         raise NotFound(f"no public announcement with id {announcement_id!r}",
                        provider=self.provider, url=self.url("/public/announcements",
@@ -199,12 +201,12 @@ class GopacsSession(Session):
         """
         aid = _announcement_id(announcement)
         path = self.path("public-api", "1.0", "announcements", aid, "eansolvingeffectivity")
-        answer = self.get(path, base="idcons_url") or []
+        answer = self.get(path, base="idcons_url")
         rows: dict[str, list[Any]] = {c: [] for c in EAN_COLUMNS}
-        for span in answer:
-            during = span.get("during") or {}
-            for category, eans in (span.get("eansByCategory") or {}).items():
-                for ean in eans or []:
+        for span in answer if isinstance(answer, list) else []:
+            during = _obj(_obj(span).get("during"))
+            for category, eans in _obj(_obj(span).get("eansByCategory")).items():
+                for ean in eans if isinstance(eans, list) else []:
                     rows["announcementId"].append(aid)
                     rows["startTime"].append(during.get("startTime"))
                     rows["endTime"].append(during.get("endTime"))
@@ -212,8 +214,7 @@ class GopacsSession(Session):
                     rows["ean"].append(str(ean))
         df = pd.DataFrame(rows)
         for column in ("startTime", "endTime"):
-            df[column] = pd.to_datetime(pd.to_numeric(df[column]), unit="ms", utc=True) \
-                .astype(TIME_DTYPE)
+            df[column] = parse_times(df[column], "ms", column)
         return df
 
     # -- public reporting -------------------------------------------------------------------------
@@ -259,13 +260,15 @@ class GopacsSession(Session):
         ``Period``), ``organisationId``, ``organisationName``, ``sellVolume``,
         ``buyVolume``, ``spread``.
         """
-        answer = self.get("/expenses", base="reporting_url") or {}
-        names = {o.get("id"): o.get("name") for o in answer.get("organisations") or []}
+        answer = object_of(self, self.get("/expenses", base="reporting_url"), "/expenses",
+                           base="reporting_url")
+        names = {_key(_obj(o).get("id")): _obj(o).get("name")
+                 for o in _list(answer.get("organisations"))}
         rows: dict[str, list[Any]] = {c: [] for c in EXPENSE_COLUMNS if c != "period"}
-        for entry in answer.get("expenses") or []:
-            sell = entry.get("sellVolumesPerOrganisation") or {}
-            buy = entry.get("buyVolumesPerOrganisation") or {}
-            spread = entry.get("spreadPerOrganisation") or {}
+        for entry in map(_obj, _list(answer.get("expenses"))):
+            sell = _obj(entry.get("sellVolumesPerOrganisation"))
+            buy = _obj(entry.get("buyVolumesPerOrganisation"))
+            spread = _obj(entry.get("spreadPerOrganisation"))
             for org in dict.fromkeys([*sell, *buy, *spread]):
                 rows["year"].append(entry.get("year"))
                 rows["month"].append(entry.get("month"))
@@ -286,11 +289,12 @@ class GopacsSession(Session):
         ``sellOrderPriceInEuro``. ``df.attrs`` holds ``volumeAndCostsInTotal`` and
         ``numberOfActiveGridConnections``.
         """
-        answer = self.get("/performance-metrics", base="reporting_url") or {}
+        answer = object_of(self, self.get("/performance-metrics", base="reporting_url"),
+                           "/performance-metrics", base="reporting_url")
         rows: dict[str, list[Any]] = {c: [] for c in ("year", "month", *METRIC_KEYS)}
-        for year in answer.get("volumeAndCostsPerYear") or []:
-            for month in year.get("volumeAndCostsPerMonth") or []:
-                values = month.get("volumeAndCosts") or {}
+        for year in map(_obj, _list(answer.get("volumeAndCostsPerYear"))):
+            for month in map(_obj, _list(year.get("volumeAndCostsPerMonth"))):
+                values = _obj(month.get("volumeAndCosts"))
                 rows["year"].append(year.get("year"))
                 rows["month"].append(month.get("month"))
                 for key in METRIC_KEYS:
@@ -309,7 +313,8 @@ class GopacsSession(Session):
 
         >>> gopacs.participant("dso.liander.nl")["publicKey"]            # doctest: +SKIP
         """
-        record = self.get(self.path("uftp-participants", "v3", "participants", domain))
+        path = self.path("uftp-participants", "v3", "participants", domain)
+        record = object_of(self, self.get(path), path)
         return to_series(record, PARTICIPANT, name=domain)
 
     def contract_participants(self, contract_id: str, role: str = "DSO") -> pd.DataFrame:
@@ -353,6 +358,32 @@ class GopacsSession(Session):
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _key(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, type(None))) else str(value)
+
+
+def _time(value: Any) -> pd.Timestamp | None:
+    """A start time from a row (Timestamp) or JSON (epoch ms); ``None`` when unusable."""
+    try:
+        stamp = timestamp(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return None if stamp is None or pd.isna(stamp) else stamp
+
+
+def _numbers(values: list[Any], n: int) -> np.ndarray:
+    padded = pd.Series(values + [None] * (n - len(values)), dtype=object)
+    return pd.to_numeric(padded, errors="coerce").astype(float).to_numpy()
+
+
 def _announcement_id(announcement: Any) -> str:
     if isinstance(announcement, (Mapping, pd.Series)):
         value = announcement.get("id")
@@ -380,19 +411,21 @@ def _profile(row: Any) -> pd.DataFrame:
     required = list(required) if isinstance(required, (list, tuple, np.ndarray)) else []
     remaining = list(remaining) if isinstance(remaining, (list, tuple, np.ndarray)) else []
     n = max(len(required), len(remaining))
-    start = timestamp(_get(row, "problemPeriod.startTime"))
-    starts = pd.DatetimeIndex([start + QUARTER * i for i in range(n)] if start is not None
-                              else [pd.NaT] * n, tz="UTC").astype(TIME_DTYPE)
+    start = _time(_get(row, "problemPeriod.startTime"))
+    try:
+        starts = pd.DatetimeIndex([start + QUARTER * i for i in range(n)] if start is not None
+                                  else [pd.NaT] * n, tz="UTC").astype(TIME_DTYPE)
+    except (OverflowError, ValueError):  # out of pandas' datetime range
+        starts = pd.DatetimeIndex([pd.NaT] * n, tz="UTC").astype(TIME_DTYPE)
+    ident, org = row.get("id"), row.get("organisationName")
     return pd.DataFrame({
-        "announcementId": [row.get("id")] * n,
-        "organisationName": [row.get("organisationName")] * n,
+        "announcementId": pd.Series([ident] * n, dtype=object),
+        "organisationName": pd.Series([org] * n, dtype=object),
         "quarter": np.arange(n),
         "start": starts,
-        "end": starts + QUARTER,
-        "requiredMW": pd.array(required + [None] * (n - len(required)), dtype="Float64")
-        .astype(float),
-        "remainingMW": pd.array(remaining + [None] * (n - len(remaining)), dtype="Float64")
-        .astype(float),
+        "end": starts + QUARTER if start is not None else starts,
+        "requiredMW": _numbers(required, n),
+        "remainingMW": _numbers(remaining, n),
     })
 
 
@@ -401,22 +434,28 @@ def _ptus(df: pd.DataFrame) -> pd.DataFrame:
             "clearedVolumesForPtus"]
     long = df[keep].rename(columns={"startTime": "bucketStartTime",
                                     "endTime": "bucketEndTime"})
+    long["clearedVolumesForPtus"] = [v if isinstance(v, list) else []
+                                     for v in long["clearedVolumesForPtus"]]
     long = long.explode("clearedVolumesForPtus", ignore_index=True)
     ptus = long.pop("clearedVolumesForPtus").tolist()
     get = {k: [p.get(k) if isinstance(p, dict) else None for p in ptus]
            for k in ("startTime", "endTime", "buyVolumeInMW", "sellVolumeInMW")}
     for key in ("startTime", "endTime"):
-        long[key] = pd.to_datetime(pd.Series(get[key], dtype=object), format="ISO8601",
-                                   utc=True).astype(TIME_DTYPE)
+        long[key] = parse_times(pd.Series(get[key], dtype=object), "iso", key)
     for key in ("buyVolumeInMW", "sellVolumeInMW"):
-        long[key] = pd.to_numeric(pd.Series(get[key], dtype=object))
+        long[key] = pd.to_numeric(pd.Series(get[key], dtype=object), errors="coerce")
     return long[list(PTU_COLUMNS)]
 
 
 def _periods(df: pd.DataFrame) -> pd.PeriodIndex:
-    if df.empty:
-        return pd.PeriodIndex([], freq="M")
-    return pd.PeriodIndex.from_fields(year=df["year"], month=df["month"], freq="M")
+    """Monthly periods of the ``year`` and ``month`` columns (``NaT`` where unusable)."""
+    out = []
+    for year, month in zip(df["year"].tolist(), df["month"].tolist(), strict=True):
+        try:
+            out.append(pd.Period(year=int(year), month=int(month), freq="M"))
+        except (TypeError, ValueError, OverflowError):
+            out.append(pd.NaT)
+    return pd.PeriodIndex(out, freq="M")
 
 
 def _typed(df: pd.DataFrame, times: tuple[str, ...]) -> pd.DataFrame:

@@ -23,7 +23,7 @@ import requests
 
 from ..errors import ApiError, NotFound
 from ..session import Session
-from ..session.frames import NO_PAGES, SPRING_PAGES, Spec, comma_list, to_series
+from ..session.frames import NO_PAGES, SPRING_PAGES, Spec, comma_list, object_of, to_series
 from ..session.parallel import parallel_map, progress_bar
 from ..session.session import provider_words
 from .profile import Profile
@@ -204,7 +204,7 @@ class ItcareSession(Session):
         base = self.path("compute", "instances", instance_id)
         paths = [base] + [f"{base}/{w}" for w in wanted]
         answers = parallel_map(self.get, paths, workers=4, progress=False)
-        record = dict(answers[0])
+        record = dict(object_of(self, answers[0], base))
         for what, answer in zip(wanted, answers[1:], strict=True):
             record[what] = [] if answer is None and what != "storage" else answer
         return to_series(record, INSTANCE_DETAIL, name=record.get("name"))
@@ -221,8 +221,10 @@ class ItcareSession(Session):
         """
         from ..session.frames import to_frame
 
-        storage = self.get(self.path("compute", "instances", instance_id, "storage")) or {}
-        df = to_frame(storage.get("fileSystems") or [], FILESYSTEM)
+        path = self.path("compute", "instances", instance_id, "storage")
+        storage = object_of(self, self.get(path), path)
+        systems = storage.get("fileSystems")
+        df = to_frame(systems if isinstance(systems, list) else [], FILESYSTEM)
         df.attrs.update({k: v for k, v in storage.items() if k != "fileSystems"})
         return df
 
@@ -249,7 +251,8 @@ class ItcareSession(Session):
 
     def service(self, service_id: int | str) -> pd.Series:
         """One service (``GET /compute/services/{id}``)."""
-        record = self.get(self.path("compute", "services", service_id))
+        path = self.path("compute", "services", service_id)
+        record = object_of(self, self.get(path), path)
         return to_series(record, SERVICE_DETAIL, name=record.get("name"))
 
     def environments(self, *, progress: bool = False) -> pd.DataFrame:
@@ -280,7 +283,8 @@ class ItcareSession(Session):
 
         ``action_id`` is an id, a 202 acknowledgement (dict or ``requests.Response``) or a row.
         """
-        record = self.get(self.path("actions", _action_id(action_id)))
+        path = self.path("actions", _action_id(action_id))
+        record = object_of(self, self.get(path), path)
         return to_series(record, ACTION_DETAIL, name=record.get("id"))
 
     def wait(self, action: Any, *, timeout: float = 600.0, interval: float = 2.0,
@@ -308,7 +312,7 @@ class ItcareSession(Session):
         record: dict[str, Any] = {}
         with progress_bar(None, f"action {aid}", progress) as bar:
             while True:
-                record = self.get(url)
+                record = object_of(self, self.get(url), url)
                 status = str(record.get("status") or "")
                 if hasattr(bar, "set_postfix_str"):
                     bar.set_postfix_str(status, refresh=False)

@@ -21,7 +21,7 @@ import requests
 
 from ..errors import ApiError, ConfigurationError, NotFound
 from ..session import Session
-from ..session.frames import JINDEXE_PAGES, Spec, to_series
+from ..session.frames import JINDEXE_PAGES, Spec, object_of, to_series
 from .profile import Profile
 
 __all__ = ["ESTABLISHMENT", "POST", "PROFILE", "JindexeSession"]
@@ -103,12 +103,13 @@ class JindexeSession(Session):
 
     def establishment(self, establishment_id: int | str) -> pd.Series:
         """One establishment (``GET /public/establishments/{id}``, key only)."""
-        record = self.get(self.path("public", "establishments", establishment_id))
+        path = self.path("public", "establishments", establishment_id)
+        record = object_of(self, self.get(path), path)
         return to_series(record, ESTABLISHMENT_DETAIL, name=record.get("name"))
 
     def me(self) -> pd.Series:
         """The signed-in user (``GET /user/me``, key and token); ``establishments`` a list."""
-        record = self.get("/user/me")
+        record = object_of(self, self.get("/user/me"), "/user/me")
         return to_series(record, ME, name=record.get("email"))
 
     def listing(self, establishment_id: int | str) -> pd.Series:
@@ -116,7 +117,8 @@ class JindexeSession(Session):
 
         >>> jx.listing(jx.me()["establishments"][0]["id"])["stats.posts"]  # doctest: +SKIP
         """
-        record = self.get(self.path("pro", "establishments", establishment_id))
+        path = self.path("pro", "establishments", establishment_id)
+        record = object_of(self, self.get(path), path)
         return to_series(record, LISTING, name=record.get("name"))
 
     def posts(self, establishment_id: int | str, *, limit: int | None = None,

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..errors import ApiError
 from .parallel import DEFAULT_WORKERS, parallel_map, progress_bar
 
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ __all__ = [
     "find_spec",
     "flatten",
     "frame",
+    "object_of",
+    "parse_times",
     "page_of",
     "records_of",
     "timestamp",
@@ -71,7 +74,13 @@ RECORD_KEYS = ("content", "items", "results", "data", "destinationEntities")
 #: dtype of every converted time column.
 TIME_DTYPE = "datetime64[us, UTC]"
 #: Pages fetched one by one at most (when an API gives ``last`` but no total).
-MAX_SEQUENTIAL_PAGES = 100_000
+MAX_SEQUENTIAL_PAGES = 10_000
+#: Most pages one collection may announce (a larger total is refused: pass ``limit=``).
+MAX_PAGES = 100_000
+
+
+class TooManyPages(ValueError):
+    """The first page announced more pages than :data:`MAX_PAGES`."""
 
 
 # -- declarations ----------------------------------------------------------------------------------
@@ -228,8 +237,15 @@ def flatten(records: Sequence[Any], sep: str = ".") -> dict[str, list[Any]]:
 
 
 # -- times -----------------------------------------------------------------------------------------
-def _parse(values: Any, kind: str, name: str) -> pd.Series:
-    """Values of one declared time column → UTC datetimes (``NaT`` for missing)."""
+def parse_times(values: Any, kind: str, name: str) -> pd.Series:
+    """Values of one declared time column → UTC datetimes (``NaT`` for missing).
+
+    ``kind`` is ``"iso"`` or ``"ms"``; values that are not such times become ``NaT`` with a
+    warning naming the column ``name``.
+
+    >>> parse_times([0, None], "ms", "at").tolist()
+    [Timestamp('1970-01-01 00:00:00+0000', tz='UTC'), NaT]
+    """
     series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         return series.dt.tz_convert("UTC").astype(TIME_DTYPE)
@@ -241,7 +257,9 @@ def _parse(values: Any, kind: str, name: str) -> pd.Series:
             parsed = pd.to_datetime(series, format="ISO8601", utc=True)
     except (ValueError, TypeError, OverflowError):
         if kind == "ms":
-            parsed = pd.to_datetime(pd.to_numeric(series, errors="coerce"), unit="ms", utc=True)
+            numbers = pd.to_numeric(series, errors="coerce")
+            numbers = numbers.where(numbers.abs() < 9e15)  # beyond pandas' datetime range
+            parsed = pd.to_datetime(numbers, unit="ms", utc=True, errors="coerce")
         else:
             parsed = pd.to_datetime(series, format="ISO8601", utc=True, errors="coerce")
         bad = int(parsed.isna().sum() - series.isna().sum())
@@ -257,7 +275,7 @@ def convert_times(df: pd.DataFrame, spec: Spec | None) -> pd.DataFrame:
         return df
     for name, kind in spec.times.items():
         if name in df.columns:
-            df[name] = _parse(df[name], kind, name)
+            df[name] = parse_times(df[name], kind, name)
     return df
 
 
@@ -422,6 +440,8 @@ def fetch_records(
         if limit is not None and page.size:
             wanted = min(wanted, math.ceil(limit / page.size))
         numbers = range(page.number + 1, page.first + wanted)
+        if len(numbers) > MAX_PAGES:
+            raise TooManyPages(f"the API announced {page.total_pages} pages")
         expected = page.total if page.total is not None else wanted * page.size
         if limit is not None:
             expected = min(expected, limit)
@@ -440,6 +460,7 @@ def fetch_records(
                 records.extend(chunk)
     elif page.last is False:
         number = page.number
+        previous = page.records
         with progress_bar(None, desc, progress) as bar:
             bar.update(len(records))
             while number - page.number < MAX_SEQUENTIAL_PAGES:
@@ -447,6 +468,11 @@ def fetch_records(
                 payload = get({**query, page_param: number})
                 nxt = page_of(payload, number)
                 chunk = records_of(payload) if nxt is None else nxt.records
+                if chunk == previous:
+                    warnings.warn(f"{desc}: page {number} repeats the previous page (the API "
+                                  "ignores the page parameter?); stopped there", stacklevel=3)
+                    break
+                previous = chunk
                 records.extend(chunk)
                 bar.update(len(chunk))
                 if not chunk or (nxt is not None and nxt.last is not False) or (
@@ -487,9 +513,26 @@ def frame(
     def get(query: dict[str, Any]) -> Any:
         return session.get(path, base=base, params=query)
 
-    records, _ = fetch_records(get, params, paging=paging, limit=limit, progress=progress,
-                               workers=workers or DEFAULT_WORKERS, desc=f"GET {path}")
+    try:
+        records, _ = fetch_records(get, params, paging=paging, limit=limit, progress=progress,
+                                   workers=workers or DEFAULT_WORKERS, desc=f"GET {path}")
+    except TooManyPages as exc:
+        raise ApiError(f"{exc}; refusing to fetch more than {MAX_PAGES:,} pages",
+                       provider=session.provider, url=session.url(path, base=base),
+                       params=dict(params or {}), redact=session.redact,
+                       hint="pass limit=… or a larger page_size=…") from None
     return to_frame(records, spec, explode=explode)
+
+
+def object_of(session: Session, answer: Any, path: str, *,
+              base: str = "base_url") -> dict[str, Any]:
+    """``answer`` when it is a JSON object, else an :class:`ApiError` naming what came back."""
+    if isinstance(answer, dict):
+        return answer
+    kind = "nothing" if answer is None else f"a JSON {type(answer).__name__}"
+    raise ApiError(f"expected a JSON object, got {kind}", provider=session.provider,
+                   url=session.url(path, base=base), redact=session.redact,
+                   hint="check that the URL points at the API (and the id is right)")
 
 
 # -- single records and query values ---------------------------------------------------------------
@@ -507,7 +550,11 @@ def to_series(record: Any, spec: Spec | None = None, *, name: Any = None) -> pd.
         values.setdefault(column, None)
     for column, kind in (spec.times.items() if spec else ()):
         if column in values:
-            values[column] = _parse([values[column]], kind, column).iloc[0]
+            values[column] = parse_times([values[column]], kind, column).iloc[0]
+    try:
+        hash(name)
+    except TypeError:
+        name = None
     return pd.Series(values, dtype=object, name=name)
 
 

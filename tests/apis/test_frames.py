@@ -327,3 +327,32 @@ def test_bare_array_is_one_request(server, plain):
     df = plain.frame("/arr", progress=False, limit=1)
     assert df.to_dict("records") == [{"id": 1, "o.k": "v"}]
     assert server.count("/arr") == 1
+
+
+def test_hostile_page_counts_and_repeated_pages(server, plain):
+    @server.route("GET", "/huge")
+    def huge(request: Request) -> Response:
+        return json_response({"content": [{"id": 1}], "number": 0, "size": 1,
+                              "totalPages": 2**40, "last": False})
+
+    with pytest.raises(ApiError, match="refusing to fetch") as err:
+        plain.frame("/huge", paging=SPRING_PAGES, progress=False)
+    assert err.value.url.endswith("/huge") and "limit=" in err.value.hint
+    assert len(plain.frame("/huge", paging=SPRING_PAGES, limit=3, progress=False)) == 3
+
+    @server.route("GET", "/same")
+    def same(request: Request) -> Response:  # ignores ?page=, never says it is the last
+        return json_response({"content": [{"id": 1}], "last": False})
+
+    with pytest.warns(UserWarning, match="repeats the previous page"):
+        df = plain.frame("/same", paging=SPRING_PAGES, progress=False)
+    assert len(df) == 1 and server.count("/same") == 2
+
+
+def test_single_objects_must_be_objects(server, plain):
+    from explorer.session.frames import object_of
+
+    with pytest.raises(ApiError, match="expected a JSON object, got a JSON list") as err:
+        object_of(plain, [1], "/x")
+    assert err.value.provider and err.value.url.endswith("/x")
+    assert object_of(plain, {"a": 1}, "/x") == {"a": 1}
