@@ -311,8 +311,8 @@ class IcdBrowser(w.VBox):
     def _draw_breadcrumb(self, ancestors: pd.DataFrame) -> None:
         buttons = []
         for record in ancestors.to_dict("records"):
-            text = record.get("code") or record.get("code_range") or record.get("title") or "?"
-            button = w.Button(description=str(text)[:24], tooltip=str(record.get("title") or ""),
+            text = _get(record, "code", "code_range", "title") or "?"
+            button = w.Button(description=text[:24], tooltip=_get(record, "title") or "",
                               layout=w.Layout(width="auto"))
             ref = _ref(record)
             button.on_click(lambda _b, ref=ref: self.show(ref))
@@ -368,13 +368,23 @@ def _base(uri: str) -> str:
     return uri.rsplit("/", 1)[0]
 
 
+def _get(record: Mapping[str, Any], *keys: str) -> str | None:
+    """The first of ``keys`` with a value (DataFrame rows hold NaN for "nothing")."""
+    for key in keys:
+        value = record.get(key)
+        if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+            continue
+        return str(value)
+    return None
+
+
 def _ref(record: Mapping[str, Any]) -> str:
-    return str(record.get("uri") or record.get("id"))
+    return str(_get(record, "uri", "id"))
 
 
 def _label(record: Mapping[str, Any]) -> str:
-    code = record.get("code") or record.get("code_range") or ""
-    return f"{code:<10} {record.get('title') or ''}".rstrip()
+    code = _get(record, "code", "code_range") or ""
+    return f"{code:<10} {_get(record, 'title') or ''}".rstrip()
 
 
 def _entity_html(entity: Mapping[str, Any]) -> str:
@@ -384,9 +394,9 @@ def _entity_html(entity: Mapping[str, Any]) -> str:
         items = "".join(f"<li>{escape(v)}</li>" for v in values)
         return f"<div><b>{escape(title)}</b><ul style='margin:0'>{items}</ul></div>"
 
-    code = entity.get("code") or entity.get("code_range") or ""
-    head = (f"<h4 style='margin:.2em 0'>{escape(str(code))} {escape(str(entity.get('title')))}"
-            f" <small>({escape(str(entity.get('class_kind') or ''))})</small></h4>")
+    code = _get(entity, "code", "code_range") or ""
+    head = (f"<h4 style='margin:.2em 0'>{escape(code)} {escape(_get(entity, 'title') or '')}"
+            f" <small>({escape(_get(entity, 'class_kind') or '')})</small></h4>")
     definition = entity.get("definition")
     body = f"<p>{escape(str(definition))}</p>" if isinstance(definition, str) else ""
     parts = [

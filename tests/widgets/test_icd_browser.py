@@ -79,6 +79,9 @@ def test_picking_a_row_shows_the_entity_children_and_ancestors(browser):
     assert crumbs.iloc[0]["code"] == "01" and crumbs.iloc[0]["class_kind"] == "chapter"
     buttons = [b for b in browser.breadcrumb.children if hasattr(b, "click")]
     assert len(buttons) == len(crumbs) and buttons[0].description == "01"
+    # blocks have no code: their range names them
+    assert [b.description for b in buttons[1:]] == crumbs["code_range"].tolist()[1:]
+    assert not any("nan" in b.description for b in buttons)
     assert not browser.add_button.disabled
 
 
