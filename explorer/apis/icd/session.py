@@ -328,6 +328,7 @@ class IcdSession(Session):
 
     def _codeinfo(self, code: str) -> dict[str, Any]:
         code = code.strip()
+        self._ensure()  # its errors (release, language) are not this code's
         try:
             return self._get(self.path(*self._root_segments(self.release), "codeinfo", code))
         except NotFound as exc:
@@ -340,6 +341,7 @@ class IcdSession(Session):
         """The entity payload for a code, an id or a URI."""
         kind = self._kind(ref)
         ref = ref.strip()
+        self._ensure()
         try:
             if kind == "uri":
                 return self._fetch_uri(ref, include)
@@ -490,6 +492,7 @@ class IcdSession(Session):
         return pd.Series(self._record(payload), index=F.ENTITY_COLUMNS, name=ref)
 
     def _foundation(self, uri: str, ref: str) -> dict[str, Any]:
+        self._ensure()
         try:
             return self._fetch_uri(uri)
         except NotFound as exc:
