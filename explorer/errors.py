@@ -137,9 +137,11 @@ class ApiError(ExplorerError):
         params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        clean = kwargs.get("redact") or (lambda text: text)
         self.status = status
         self.body = body
-        self.params = dict(params) if params else {}
+        self.params = {k: clean(v) if isinstance(v, str) else v
+                       for k, v in (params or {}).items()}
         super().__init__(message, **kwargs)
 
 

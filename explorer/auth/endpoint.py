@@ -109,6 +109,10 @@ class TokenEndpoint:
         except requests.Timeout:
             raise self._error("the token endpoint did not answer in time", None,
                               hint="retry later; check the token URL and your network") from None
+        except requests.exceptions.SSLError:
+            raise self._error("TLS certificate verification of the token endpoint failed",
+                              None, hint="if it uses a private CA, pass "
+                                         "verify='/path/to/ca.pem'") from None
         except requests.RequestException as exc:
             raise self._error(f"cannot reach the token endpoint ({type(exc).__name__})", None,
                               hint="check the token URL and your network") from None

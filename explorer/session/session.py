@@ -189,6 +189,10 @@ class Session:
             raise self._transport_error("the connection dropped while reading the answer", url,
                                         params, "retry; the server closed the connection") \
                 from None
+        except requests.exceptions.SSLError:
+            raise self._transport_error(
+                "TLS certificate verification failed", url, params,
+                "if the server uses a private CA, pass verify='/path/to/ca.pem'") from None
         except requests.ConnectionError:
             raise self._transport_error("cannot reach the server", url, params,
                                         "check the URL, your network and the server") from None

@@ -116,6 +116,9 @@ class Transport(requests.Session):
     def request(self, method, url, *args, **kwargs):  # type: ignore[override]
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
+        if kwargs.get("verify") is None and self.verify is not True:
+            # requests lets REQUESTS_CA_BUNDLE override the session's verify= (psf/requests#3829)
+            kwargs["verify"] = self.verify
         return super().request(method, url, *args, **kwargs)
 
     def rebuild_auth(self, prepared_request, response):  # type: ignore[override]
