@@ -139,8 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--payloads", type=int, default=30000)
     args = ap.parse_args(argv)
     if args.quick:
-        args.entities, args.repeats, args.seq_repeats = 300, 1, 1
-        args.payloads = min(args.payloads, 3000)
+        args.entities, args.repeats, args.seq_repeats = 200, 1, 1
+        args.latency = min(args.latency, 0.005)
+        args.payloads = min(args.payloads, 2000)
 
     sb = RemoteSandbox(args.latency, args.entities)
     results: dict[str, list[float]] = {}
@@ -211,6 +212,12 @@ def main(argv: list[str] | None = None) -> int:
          f"{med['seq'] / med['first']:.1f}x faster than seq")
     print(f"{'latency limit (entities*latency/workers)':44} {limit:>9.3f}s {'':>9} "
           f"{med['first'] / limit:>13.2f}x of limit")
+    # the sandbox adds its own processing to the nominal latency: the sequential walk shows
+    # the real time per request, hence the limit this server allows
+    per_request = med["seq"] / max(statistics.median(counts["seq"]), 1)
+    served = entities * per_request / args.workers
+    print(f"{f'served limit ({per_request * 1000:.1f} ms/request, seq)':44} {served:>9.3f}s "
+          f"{'':>9} {med['first'] / served:>13.2f}x of limit")
     line("tree() again, same session (cached)", "same",
          f"{med['first'] / med['same']:.0f}x faster than first")
     line("tree() in a new session (disk cache)", "new",
@@ -229,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for name, ok in targets:
         print(f"  [{'ok' if ok else 'MISS'}] {name}")
+    if args.quick:
+        print("  (--quick: a smoke run on a tiny tree; the targets are for the full run)")
     return 0
 
 
