@@ -23,6 +23,7 @@ autocode exist only for ICD-11 (WHO's API offers them only there).
 from __future__ import annotations
 
 import copy
+import json
 import re
 import threading
 from collections import OrderedDict
@@ -33,6 +34,8 @@ from functools import lru_cache
 from typing import Any
 
 import pandas as pd
+import requests
+from requests.structures import CaseInsensitiveDict
 
 from ...errors import ApiError, ConfigurationError, NotFound
 from ...session import Session
@@ -250,23 +253,42 @@ class IcdSession(Session):
             self._ensure()
         params = {k: v for k, v in (params or {}).items() if v is not None} or None
         key = self._memo_key(path, params, language)
-        hit = self._memo.get(key)
-        if hit is not None:
-            return hit
-        extra = {"Accept-Language": language} if language else {}
-        http = self.http
-        body = None
-        if hasattr(http, "cache") and not self._token_ready():
-            # A cached answer needs no token: ask the cache alone before fetching one.
-            resp = http.request("GET", self.url(path), params=params,
-                                headers={**self.headers, **extra}, only_if_cached=True)
-            if resp.status_code == 200 and getattr(resp, "from_cache", False):
-                body = self.decode(resp, params=params)
+        body = self._memo.get(key)
+        if body is not None:
+            return body
+        body = self._from_disk(path, params, language)
         if body is None:
+            extra = {"Accept-Language": language} if language else {}
             resp = self.request("GET", path, params=params, headers=extra)
             body = self.decode(resp, params=params)
         self._memo.put(key, body)
         return body
+
+    def _from_disk(self, path: str, params: Mapping[str, Any] | None,
+                   language: str | None) -> Any:
+        """A fresh 200 answer from the on-disk cache, read directly (no token, no request
+        machinery: the same key requests-cache computes), or None."""
+        cache = getattr(self.http, "cache", None)
+        if cache is None:
+            return None
+        prepared = requests.PreparedRequest()
+        prepared.prepare_method("GET")
+        prepared.prepare_url(self.url(path), params)
+        headers = CaseInsensitiveDict(self.http.headers)
+        headers.update(self.headers)
+        if language:
+            headers["Accept-Language"] = language
+        prepared.headers = headers
+        try:
+            cached = cache.get_response(cache.create_key(prepared, verify=self.http.verify))
+        except Exception:  # a damaged entry is a miss; the network answer will replace it
+            return None
+        if cached is None or cached.is_expired or cached.status_code != 200:
+            return None
+        try:
+            return json.loads(cached.content)
+        except ValueError:
+            return None
 
     def _memo_key(self, path: str, params: Mapping[str, Any] | None,
                   language: str | None) -> tuple:
@@ -274,21 +296,19 @@ class IcdSession(Session):
                 language or self.language)
 
     def _peek(self, uri: str) -> Any:
-        """The payload of an entity URI if it is in memory (no I/O), else None."""
+        """The payload of an entity URI if a cache tier has it (memory, disk), else None."""
         lin, release, key = F.parse_uri(uri)
         if not key:
             return None
         path, params = self._entity_path(lin, release, key)
         params = {k: v for k, v in params.items() if v is not None} or None
-        return self._memo.get(self._memo_key(path, params, None))
-
-    def _token_ready(self) -> bool:
-        """True when a request would not need a token request first."""
-        flow = self.flow
-        if flow is None:
-            return True
-        token = flow.current
-        return token is not None and not token.is_expired(flow.leeway)
+        memo_key = self._memo_key(path, params, None)
+        body = self._memo.get(memo_key)
+        if body is None:
+            body = self._from_disk(path, params, None)
+            if body is not None:
+                self._memo.put(memo_key, body)
+        return body
 
     def _entity_path(self, lin: str | None, release: str | None, key: str) -> tuple[str, dict]:
         if lin == "foundation":
