@@ -126,8 +126,8 @@ def timed(fn: Any) -> tuple[float, Any]:
     return time.perf_counter() - t, out
 
 
-# -- main ---------------------------------------------------------------------------------------
-def main(argv: list[str] | None = None) -> int:
+# -- measuring -----------------------------------------------------------------------------------
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small and fast (CI smoke run)")
     ap.add_argument("--entities", type=int, default=2500)
@@ -142,7 +142,11 @@ def main(argv: list[str] | None = None) -> int:
         args.entities, args.repeats, args.seq_repeats = 200, 1, 1
         args.latency = min(args.latency, 0.005)
         args.payloads = min(args.payloads, 2000)
+    return args
 
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Run every measurement; medians (s), request counts, sizes."""
     sb = RemoteSandbox(args.latency, args.entities)
     results: dict[str, list[float]] = {}
     counts: dict[str, list[int]] = {}
@@ -192,11 +196,54 @@ def main(argv: list[str] | None = None) -> int:
     frame = tree_frame(pays)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    frame_mb = frame.memory_usage(deep=True).sum() / 1e6
-
     med = {k: statistics.median(v) for k, v in results.items()}
     entities = max(rows_seen)
-    limit = entities * args.latency / args.workers
+    per_request = med["seq"] / max(statistics.median(counts["seq"]), 1)
+    return {
+        "med": med, "counts": {k: statistics.median(v) for k, v in counts.items()},
+        "max_counts": {k: max(v) for k, v in counts.items()}, "entities": entities,
+        "limit": entities * args.latency / args.workers,
+        "per_request": per_request, "served": entities * per_request / args.workers,
+        "convert": statistics.median(conv), "peak_mb": peak / 1e6,
+        "frame_mb": frame.memory_usage(deep=True).sum() / 1e6,
+    }
+
+
+def rows(quick: bool) -> list[dict[str, Any]]:
+    """Rows for benchmarks/run.py (one shared table)."""
+    args = parse(["--quick"] if quick else [])
+    m = measure(args)
+    med, n = m["med"], m["entities"]
+    note = (f"icd: synthetic chapter {CHAPTER}, {n} entities, {args.latency * 1000:.0f} ms "
+            f"latency, {args.workers} workers; sandbox in a child process"
+            + ("; --quick: tiny tree, targets are for the full run" if quick else ""))
+    return [
+        {"name": "icd: sequential walk (requests.get, 1 by 1)", "median": med["seq"],
+         "baseline": None, "ratio": None, "target": "", "ok": None, "unit": "s", "note": note},
+        {"name": "icd: tree() concurrent vs sequential", "median": med["first"],
+         "baseline": med["seq"], "ratio": med["seq"] / med["first"], "target": ">= 6x",
+         "ok": None if quick else med["seq"] / med["first"] >= 6, "unit": "s", "note": note},
+        {"name": "icd: tree() vs latency limit", "median": med["first"],
+         "baseline": m["limit"], "ratio": med["first"] / m["limit"], "target": "<= 1.3x",
+         "ok": None if quick else med["first"] / m["limit"] <= 1.3, "unit": "s", "note": note},
+        {"name": "icd: tree() cached rerun (0 requests)", "median": med["same"],
+         "baseline": med["first"], "ratio": med["first"] / med["same"], "target": ">= 50x",
+         "ok": (m["max_counts"]["same"] == 0) and (quick or med["first"] / med["same"] >= 50),
+         "unit": "s", "note": note},
+        {"name": "icd: tree() new session, disk cache (0 requests)", "median": med["new"],
+         "baseline": med["first"], "ratio": med["first"] / med["new"], "target": "0 requests",
+         "ok": m["max_counts"]["new"] == 0, "unit": "s", "note": note},
+        {"name": f"icd: tree_frame of {args.payloads:,} payloads "
+                 f"(peak {m['peak_mb']:.0f} MB)", "median": m["convert"], "baseline": None,
+         "ratio": None, "target": "", "ok": None, "unit": "s", "note": note},
+    ]
+
+
+# -- main ---------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    m = measure(args)
+    med, counts, entities, limit = m["med"], m["counts"], m["entities"], m["limit"]
     print()
     print(f"ICD crawl benchmark — synthetic chapter {CHAPTER}: {entities} entities, "
           f"{args.latency * 1000:.0f} ms latency, {args.workers} workers, "
@@ -205,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * 90)
 
     def line(name: str, key: str, ratio: str) -> None:
-        print(f"{name:44} {med[key]:>9.3f}s {statistics.median(counts[key]):>9.0f} {ratio:>24}")
+        print(f"{name:44} {med[key]:>9.3f}s {counts[key]:>9.0f} {ratio:>24}")
 
     line("sequential walk (requests.get, 1 by 1)", "seq", "1.0x (baseline)")
     line("tree() concurrent, empty cache", "first",
@@ -214,25 +261,23 @@ def main(argv: list[str] | None = None) -> int:
           f"{med['first'] / limit:>13.2f}x of limit")
     # the sandbox adds its own processing to the nominal latency: the sequential walk shows
     # the real time per request, hence the limit this server allows
-    per_request = med["seq"] / max(statistics.median(counts["seq"]), 1)
-    served = entities * per_request / args.workers
-    print(f"{f'served limit ({per_request * 1000:.1f} ms/request, seq)':44} {served:>9.3f}s "
-          f"{'':>9} {med['first'] / served:>13.2f}x of limit")
+    served = f"served limit ({m['per_request'] * 1000:.1f} ms/request, seq)"
+    print(f"{served:44} {m['served']:>9.3f}s {'':>9} {med['first'] / m['served']:>13.2f}x "
+          "of limit")
     line("tree() again, same session (cached)", "same",
          f"{med['first'] / med['same']:.0f}x faster than first")
     line("tree() in a new session (disk cache)", "new",
          f"{med['first'] / med['new']:.0f}x faster than first")
-    print(f"{f'tree_frame of {args.payloads:,} payloads':44} "
-          f"{statistics.median(conv):>9.3f}s {'':>9} "
-          f"{'peak ' + format(peak / 1e6, '.0f') + ' MB, frame ' + format(frame_mb, '.0f')}"
-          f"{' MB':>0}")
+    conv = f"tree_frame of {args.payloads:,} payloads"
+    mem = f"peak {m['peak_mb']:.0f} MB, frame {m['frame_mb']:.0f} MB"
+    print(f"{conv:44} {m['convert']:>9.3f}s {'':>9} {mem:>24}")
     print()
     targets = [
         ("concurrent >= 6x sequential", med["seq"] / med["first"] >= 6),
         ("concurrent within 1.3x of latency limit", med["first"] / limit <= 1.3),
         ("cached rerun >= 50x faster, 0 requests",
-         med["first"] / med["same"] >= 50 and max(counts["same"]) == 0),
-        ("new-session rerun: 0 requests", max(counts["new"]) == 0),
+         med["first"] / med["same"] >= 50 and m["max_counts"]["same"] == 0),
+        ("new-session rerun: 0 requests", m["max_counts"]["new"] == 0),
     ]
     for name, ok in targets:
         print(f"  [{'ok' if ok else 'MISS'}] {name}")
