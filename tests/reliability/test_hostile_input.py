@@ -140,18 +140,12 @@ def api_calls(url: str) -> dict[str, Callable[[], Any]]:
     }
 
 
-#: found by this test: `record = self.get(...)` then `record.get(...)` / `dict(record)` when the
-#: answer is not a JSON object (null, a list, a string) → AttributeError/TypeError/ValueError.
-KNOWN_CRASHES = {"itcare.instance", "itcare.filesystems", "itcare.action",
-                 "jindexe.establishment", "gopacs.announcement_profile", "gopacs.expenses",
-                 "gopacs.performance_metrics"}
+#: (this test first found AttributeError/TypeError on non-object answers in itcare.instance,
+#: .filesystems, .action, jindexe.establishment and three GOPACS methods: fixed in 7b51abb)
 API_NAMES = list(api_calls("http://127.0.0.1:1"))
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(reason="crashes on a non-object answer; "
-                                            "reported to the lead", strict=False))
-    if n in KNOWN_CRASHES else n for n in API_NAMES])
+@pytest.mark.parametrize("name", API_NAMES)
 def test_api_frames_take_any_json(hostile, name):
     call = api_calls(hostile.url)[name]
 
