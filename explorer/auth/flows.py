@@ -109,8 +109,8 @@ class TokenFlow:
     def renew(self, stale: Token | None) -> Token:
         """Replace ``stale`` (a token the API refused); a no-op if another thread already did."""
         with self._lock:
-            if self._token is not None and self._token is not stale:
-                return self._token
+            if self._token is not stale and self._fresh(self._token):
+                return self._token  # type: ignore[return-value]
             self._token = self._obtain(self._token)
             return self._token
 

@@ -31,6 +31,10 @@ __all__ = ["Session"]
 
 log = logging.getLogger("explorer.http")
 
+#: A token this close to expiry when a 401 arrives counts as expired, not refused (seconds).
+_EXPIRY_SLACK = 1.0
+_MAX_RENEWALS = 3
+
 _ERROR_KEYS = ("errorMessage", "error_description", "errorDesc", "message", "detail", "title",
                "error")
 
@@ -152,17 +156,29 @@ class Session:
                 params: Mapping[str, Any] | None = None, **kwargs: Any) -> requests.Response:
         """Send one request and return the ``requests.Response`` (any status but 401).
 
-        A 401 renews the token and retries once when the body can be replayed; a second 401
-        raises :class:`AuthenticationError`. Transport failures raise :class:`ApiError`.
+        A 401 renews the token and retries once when the body can be replayed; a 401 for that
+        fresh token raises :class:`AuthenticationError` (a token that expired on the way, e.g.
+        during ``Retry-After`` waits, is renewed again, at most three times). Transport failures
+        raise :class:`ApiError`.
         """
         url = self.url(path, base=base)
         extra = kwargs.pop("headers", None) or {}
         auth, token = self._auth_headers(url)
         headers = {**self.headers, **extra, **auth}
         resp = self._send(method, url, params, headers, kwargs)
-        if resp.status_code == 401 and token is not None and self.flow is not None:
+        renewals = 0
+        while resp.status_code == 401 and token is not None and self.flow is not None:
             resp.close()
+            # A token that was still valid and got refused after a renewal is a real refusal;
+            # one that expired on the way (slow retries, short lifetimes) is renewed again.
+            if renewals and (not token.is_expired(_EXPIRY_SLACK) or renewals >= _MAX_RENEWALS):
+                raise AuthenticationError(
+                    "the API refused a freshly issued token (HTTP 401)", status=401,
+                    provider=self.provider, url=url, redact=self.redact,
+                    hint="check that this client is allowed to use this API "
+                         f"({self.profile.credential_hint()})")
             token = self.flow.renew(token)
+            renewals += 1
             if not _replayable(kwargs):
                 raise AuthenticationError(
                     "the API refused the token; it was renewed but this request's body cannot "
@@ -170,12 +186,6 @@ class Session:
                     hint="send the request again", redact=self.redact)
             headers["Authorization"] = f"{token.token_type} {token.access_token}"
             resp = self._send(method, url, params, headers, kwargs)
-            if resp.status_code == 401:
-                raise AuthenticationError(
-                    "the API refused a freshly issued token (HTTP 401)", status=401,
-                    provider=self.provider, url=url, redact=self.redact,
-                    hint="check that this client is allowed to use this API "
-                         f"({self.profile.credential_hint()})")
         return resp
 
     def _send(self, method: str, url: str, params: Any, headers: dict[str, str],
