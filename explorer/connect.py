@@ -81,7 +81,7 @@ def connect(
     auth: Any = _UNSET,
     leeway: float = 30.0,
     timeout: float | tuple[float, float] | None = None,
-    retries: int = 3,
+    retries: int = 5,
     verify: bool | str = True,
     headers: dict[str, str] | None = None,
     sandbox: bool = False,
@@ -178,7 +178,7 @@ def connect(
     redact.add(*(values.get(k) for k in _SECRETS))
     http = Transport(retries=retries, verify=verify, **({"timeout": timeout} if timeout else {}))
     flow = _flow(profile, values, urls, issuer, scope, auth_method, basic_encoding, leeway,
-                 redact, verify, timeout) if use_auth else None
+                 redact, verify, timeout, retries) if use_auth else None
     urls.pop("token_url", None)
     cls = profile.session_class or Session
     extra = dict(options)
@@ -190,10 +190,12 @@ def connect(
 
 def _flow(profile: Profile, values: dict[str, Any], urls: dict[str, str], issuer: str | None,
           scope: str | None, auth_method: str | None, basic_encoding: bool | None,
-          leeway: float, redact: Redactor, verify: bool | str, timeout: Any) -> TokenFlow | None:
+          leeway: float, redact: Redactor, verify: bool | str, timeout: Any,
+          retries: int) -> TokenFlow | None:
     """The token flow of the session, or None when the credentials it needs are absent."""
     name = profile.name
-    http = Transport(retry_post=True, verify=verify, **({"timeout": timeout} if timeout else {}))
+    http = Transport(retry_post=True, retries=retries, verify=verify,
+                     **({"timeout": timeout} if timeout else {}))
     hint = f"check {profile.credential_hint()}"
     if profile.grant == "password":
         if not (values.get("username") and values.get("password")):

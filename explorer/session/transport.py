@@ -66,7 +66,7 @@ def check_url(url: str, *, provider: str | None, what: str = "base_url") -> str:
 def _retry(total: int, methods: Iterable[str], backoff: float) -> Retry:
     return Retry(
         total=total,
-        connect=total,
+        connect=min(total, 2),  # a refused connection rarely heals within seconds
         read=False,  # a read error may come after the server acted: raised, not retried
         status=total,
         other=0,
@@ -82,15 +82,17 @@ def _retry(total: int, methods: Iterable[str], backoff: float) -> Retry:
 class Transport(requests.Session):
     """A ``requests.Session`` with timeouts, retries and credential-safe redirects.
 
-    ``retries`` is the retry budget per request; ``retry_post=True`` also retries POST on the
+    ``retries`` is the retry budget per request (5: with backoff 0.2 s a failing service is
+    reported after about 6 s; a 6 % fault rate still fails fewer than 1 call in 10 million);
+    ``retry_post=True`` also retries POST on the
     statuses above (used for token endpoints, where a repeated grant is harmless).
     """
 
     def __init__(
         self,
         *,
-        retries: int = 3,
-        backoff: float = 0.3,
+        retries: int = 5,
+        backoff: float = 0.2,
         retry_post: bool = False,
         timeout: tuple[float, float] | float = DEFAULT_TIMEOUT,
         verify: bool | str = True,

@@ -9,9 +9,8 @@ Every test checks, against the sandbox's own counters:
 * token requests within one of ``duration / lifetime``, and never two fetches for one expiry
   (consecutive token responses at least half a lifetime apart).
 
-Retry budget: ``retries=5``. With 6 % faults, a request fails only if 6 attempts in a row are
-faults: 0.06⁶ × 32,000 ≈ 0.0015 expected failures per run. The default ``retries=3`` gives
-0.06⁴ × 32,000 ≈ 0.4 (a failure every third run), so the budget is named here, not hidden.
+Retry budget: the default ``retries=5``. With 6 % faults, a request fails only if 6 attempts in
+a row are faults: 0.06⁶ × 32,000 ≈ 0.0015 expected failures per run.
 """
 
 from __future__ import annotations
@@ -74,7 +73,7 @@ def check_tokens(sb: sandbox.Sandbox, probe: Probe, duration: float, issued: int
 
 
 def test_itcare_sixteen_threads_under_faults_and_expiry(sb, capsys):
-    session = explorer.connect("itcare", **sb.credentials("itcare"), leeway=0, retries=5)
+    session = explorer.connect("itcare", **sb.credentials("itcare"), leeway=0)
     probe = attach(session)
     sb.faults = faults()
     ok = [0]
@@ -95,7 +94,7 @@ def test_itcare_sixteen_threads_under_faults_and_expiry(sb, capsys):
 
 
 def test_jindexe_password_grant_refreshes_with_rotation(sb, capsys):
-    session = explorer.connect("jindexe", **sb.credentials("jindexe"), leeway=0, retries=5)
+    session = explorer.connect("jindexe", **sb.credentials("jindexe"), leeway=0)
     probe = attach(session)
     sb.faults = faults()
     user = sb.credentials("jindexe")["username"]
@@ -119,7 +118,7 @@ def test_jindexe_password_grant_refreshes_with_rotation(sb, capsys):
 
 def test_icd_tree_crawl_of_2500_entities(sb, capsys):
     sb.state.synthetic_icd = 2_500
-    session = explorer.connect("icd", **sb.credentials("icd"), leeway=0, retries=5,
+    session = explorer.connect("icd", **sb.credentials("icd"), leeway=0,
                                cache="memory", progress=False, workers=16)
     session.release  # noqa: B018 - resolve the release before timing the crawl
     probe = attach(session)
