@@ -26,18 +26,16 @@ import requests
 from ..errors import ApiError, ConfigurationError, NotFound
 from ..session import Session
 from ..session.frames import (
-    NO_PAGES,
-    SPRING_PAGES,
     TIME_DTYPE,
     Spec,
     epoch_ms,
-    fetch_records,
     object_of,
     parse_times,
     timestamp,
     to_frame,
     to_series,
 )
+from ..session.paging import NO_PAGES, SPRING_PAGES, fetch_records
 from ..session.session import provider_words
 from .profile import Profile
 

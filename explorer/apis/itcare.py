@@ -23,7 +23,8 @@ import requests
 
 from ..errors import ApiError, NotFound
 from ..session import Session
-from ..session.frames import NO_PAGES, SPRING_PAGES, Spec, comma_list, object_of, to_series
+from ..session.frames import Spec, comma_list, object_of, to_series
+from ..session.paging import NO_PAGES, SPRING_PAGES
 from ..session.parallel import parallel_map, progress_bar
 from ..session.session import provider_words
 from .profile import Profile

@@ -21,7 +21,8 @@ import requests
 
 from ..errors import ApiError, ConfigurationError, NotFound
 from ..session import Session
-from ..session.frames import JINDEXE_PAGES, Spec, object_of, to_series
+from ..session.frames import Spec, object_of, to_series
+from ..session.paging import JINDEXE_PAGES
 from .profile import Profile
 
 __all__ = ["ESTABLISHMENT", "POST", "PROFILE", "JindexeSession"]

@@ -283,7 +283,7 @@ class Session:
         >>> itcare.frame("/compute/instances", environments="PRODUCTION",
         ...              limit=10)                                        # doctest: +SKIP
         """
-        from .frames import frame
+        from .paging import frame
 
         return frame(self, path, base=base, spec=spec, paging=paging, limit=limit,
                      explode=explode, progress=progress, workers=workers, page_size=page_size,

@@ -367,7 +367,7 @@ def login(api: str, **kwargs: Any) -> CredentialForm:
     """Display a :class:`CredentialForm` for ``api`` and return it.
 
     >>> form = explorer.login("icd")          # doctest: +SKIP
-    >>> icd = form.session                    # after clicking Connect
+    >>> icd = form.session                    # doctest: +SKIP
     """
     from IPython.display import display
 

@@ -13,20 +13,17 @@ from werkzeug.wrappers import Request, Response
 from benchmarks._records import instance_records
 from explorer.errors import ApiError
 from explorer.session.frames import (
-    JINDEXE_PAGES,
-    NO_PAGES,
-    SPRING_PAGES,
     TIME_DTYPE,
     Spec,
     comma_list,
     epoch_ms,
     find_spec,
     flatten,
-    page_of,
     records_of,
     to_frame,
     to_series,
 )
+from explorer.session.paging import JINDEXE_PAGES, NO_PAGES, SPRING_PAGES, page_of
 from tests.localserver import json_response
 
 # -- flattening -------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import explorer
 from explorer import AuthenticationError, ConfigurationError, ExplorerError, sandbox
 from explorer.apis import gopacs, itcare, jindexe
 from explorer.auth import Token, parse_token_response
-from explorer.session import Session, frames
+from explorer.session import Session, frames, paging
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -80,8 +80,8 @@ def test_generic_frames_take_any_json(payload, spec, explode):
                 assert column in df.columns
         assert isinstance(frames.to_series(payload, spec), pd.Series)
     assert isinstance(frames.records_of(payload), list)
-    page = frames.page_of(payload)
-    assert page is None or isinstance(page, frames.Page)
+    page = paging.page_of(payload)
+    assert page is None or isinstance(page, paging.Page)
 
 
 # --- each API's own frame code, through its session, against a hostile local server ----------
