@@ -35,8 +35,14 @@ def frame_html(df: pd.DataFrame | None, *, max_rows: int = 50,
                                              classes=css_class, na_rep="")
     more = f", showing the first {max_rows}" if len(df) > max_rows else ""
     rows = "row" if len(df) == 1 else "rows"
-    return (f'<div class="explorer-frame">{table}'
+    return (f'<div class="explorer-frame">{_TABLE_CSS}{table}'
             f"<small>{len(df)} {rows} × {df.shape[1]} columns{more}</small></div>")
+
+
+# Left-aligned, lightly ruled rows: readable in JupyterLab, Notebook and Voilà alike.
+_TABLE_CSS = ("<style>.explorer-frame table{border-collapse:collapse}"
+              ".explorer-frame th,.explorer-frame td{text-align:left;padding:2px 10px;"
+              "border-bottom:1px solid #ddd}</style>")
 
 
 def error_html(exc: BaseException, redact: Callable[[str], str] | None = None) -> str:
