@@ -5,8 +5,9 @@ Layers: :mod:`explorer.auth` (token flows) → :mod:`explorer.session` (transpor
 beside them emulates the four APIs on 127.0.0.1.
 
 >>> import explorer
->>> icd = explorer.connect("icd", sandbox=True)     # doctest: +SKIP
->>> icd.get("/icd/entity")                          # doctest: +SKIP
+>>> icd = explorer.connect("icd", sandbox=True)     # the embedded sandbox, asked for
+>>> icd.code("1A00")["title"]
+'Cholera'
 """
 
 from __future__ import annotations

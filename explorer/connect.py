@@ -96,7 +96,8 @@ def connect(
     ``sandbox=True`` uses the embedded sandbox's credentials and URLs. Extra keyword arguments go
     to the API's session (ICD: ``language=``, ``release=``).
 
-    >>> icd = connect("icd", sandbox=True)               # doctest: +SKIP
+    >>> connect("icd", sandbox=True).deployment
+    'sandbox'
     >>> other = connect(token_url="https://kc.example/realms/x/protocol/openid-connect/token",
     ...                 client_id="id", client_secret="secret", base_url="https://api.example")
     >>> other.provider

@@ -9,8 +9,11 @@ endpoints work without them, and calls that need one say which.
 Times: epoch milliseconds on IDCONS (announcements, EAN effectivity), ISO-8601 ``Z`` strings on
 public reporting (cleared buckets); both become UTC datetimes in the declared columns.
 
->>> gopacs = explorer.connect("gopacs", sandbox=True)                   # doctest: +SKIP
->>> gopacs.announcement_profile(gopacs.announcements(limit=1).iloc[0])  # doctest: +SKIP
+>>> import explorer
+>>> gopacs = explorer.connect("gopacs", sandbox=True)
+>>> profile = gopacs.announcement_profile(gopacs.announcements(limit=1).iloc[0])
+>>> list(profile.columns[2:])
+['quarter', 'start', 'end', 'requiredMW', 'remainingMW']
 """
 
 from __future__ import annotations

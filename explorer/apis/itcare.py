@@ -5,8 +5,11 @@ are Spring ``Page`` answers (0-based ``page``, ``size``), except ``/actions`` (a
 Times are ISO-8601 with an offset (``2024-01-15T10:00:00+0100``) or ``Z``; they become UTC
 datetimes in the declared columns below.
 
->>> itcare = explorer.connect("itcare", sandbox=True)                  # doctest: +SKIP
->>> itcare.instances(environments="PRODUCTION", families=["DEBIAN", "RHEL"])  # doctest: +SKIP
+>>> import explorer
+>>> itcare = explorer.connect("itcare", sandbox=True)
+>>> itcare.instances(environments="PRODUCTION", families=["DEBIAN", "RHEL"],
+...                  progress=False).shape
+(433, 53)
 
 No helper changes infrastructure: operations go through ``itcare.request("PATCH", …)``
 deliberately, and :meth:`ItcareSession.wait` follows the action they return.

@@ -7,8 +7,10 @@ grant, refreshed with the refresh token. Route families: ``/ext/`` (nothing), ``
 Lists are pages ``{"items", "page" (1-based), "limit", "total"}``; ``createdAt``,
 ``updatedAt`` and ``publishedAt`` (ISO-8601 with an offset) become UTC datetimes.
 
->>> jx = explorer.connect("jindexe", sandbox=True)                       # doctest: +SKIP
->>> jx.establishments(city="Lyon")                                       # doctest: +SKIP
+>>> import explorer
+>>> jx = explorer.connect("jindexe", sandbox=True)
+>>> len(jx.establishments(city="Lyon", progress=False))
+16
 """
 
 from __future__ import annotations

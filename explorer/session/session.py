@@ -1,8 +1,8 @@
 """The session: one authenticated API, its URLs, and calls that end in JSON or a typed error.
 
 >>> import explorer
->>> icd = explorer.connect("icd", sandbox=True)       # doctest: +SKIP
->>> icd.get("/icd/entity")["@id"]                    # doctest: +SKIP
+>>> icd = explorer.connect("icd", sandbox=True)
+>>> icd.get("/icd/entity")["@id"]
 'http://id.who.int/icd/entity'
 """
 
