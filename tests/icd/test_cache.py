@@ -108,3 +108,59 @@ def test_cache_false_and_default_location(sb, real, tmp_path, monkeypatch):
     sb.reset_counters()
     off.code("1A00")
     assert sb.count(API) > 0  # no cache at all, not even in memory
+
+
+@pytest.mark.parametrize("url,params", [
+    ("http://127.0.0.1:8382/icd/release/11/2026-01/mms/257068234", None),
+    ("http://127.0.0.1:8382/icd/release/11/2026-01/mms/1646490591/other", None),
+    ("https://id.who.int/icd/release/10/2019/A00.0", None),
+    ("http://127.0.0.1:1/icd/release/11/2026-01/mms/codeinfo/2C25.Z%26XK8G", None),
+    ("http://HOST:1/icd/entity/1", None),
+    ("http://[::1]:1/icd/entity/1", None),
+    ("http://h/a b/é", None),
+    ("http://h/icd/entity/1", {"releaseId": "2026-01", "include": "ancestor"}),
+    ("http://h/icd/release/11/2026-01/mms/search", {"q": "chol%", "flatResults": "true"}),
+])
+def test_cache_keys_read_directly_are_those_requests_would_send(url, params):
+    import requests
+
+    from explorer.session.cache import prepared_url
+
+    prepared = requests.PreparedRequest()
+    prepared.prepare_url(url, params)
+    assert prepared_url(url, params) == prepared.url
+
+
+def test_new_session_reads_a_level_from_disk_and_respects_expiry_and_language(sb, tmp_path):
+    path = tmp_path / "c.sqlite"
+    first = _session(sb, path).tree("01")
+    # another language over the same file: nothing of the English answers is read
+    sb.reset_counters()
+    fr = _session(sb, path, language="fr").tree("01")
+    assert sb.count(API) >= len(first) and len(fr) == len(first)
+    # answers past their expiry are not read from disk: they are asked again
+    expiring = _session(sb, path)
+    expiring.http.cache.reset_expiration(0)  # every stored answer expires now
+    expiring.close()
+    sb.reset_counters()
+    again = _session(sb, path).tree("01")
+    assert again.equals(first) and sb.count(API) >= len(first)
+    # and once asked again, they are fresh on disk: 0 requests
+    sb.reset_counters()
+    assert _session(sb, path).tree("01").equals(first)
+    assert sb.count(API) == 0
+
+
+def test_damaged_cache_rows_are_misses_not_errors(sb, tmp_path):
+    path = tmp_path / "c.sqlite"
+    first = _session(sb, path).tree("01")
+    con = sqlite3.connect(path)
+    con.execute("UPDATE responses SET value = x'00ff'")  # not requests-cache's format
+    con.commit()
+    con.close()
+    sb.reset_counters()
+    assert _session(sb, path).tree("01").equals(first)  # asked again, stored again
+    assert sb.count(API) >= len(first)
+    sb.reset_counters()
+    assert _session(sb, path).tree("01").equals(first)
+    assert sb.count(API) == 0
