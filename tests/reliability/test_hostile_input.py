@@ -7,7 +7,6 @@ Payloads come from a recursive JSON strategy biased towards the keys the parsers
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 import warnings
@@ -184,6 +183,17 @@ def test_json_nested_too_deep_is_a_typed_error(hostile):
 
 # --- ICD's pure JSON-LD → record functions -----------------------------------------------------
 
+ICD_KEYS = [*KEYS, "browserUrl", "blockId", "codeRange", "source", "definition", "isLeaf",
+            "matchScore", "matchingText", "isTitle", "foundationReference",
+            "linearizationReference", "indexTerm", "narrowerTerm", "fullySpecifiedName",
+            "deprecated", "isResidualOther", "chapter"]
+icd_objects = st.dictionaries(st.sampled_from(ICD_KEYS) | st.text(max_size=8), json_values,
+                              max_size=8)
+#: a child/parent URI of the other tree_frame payload, so that wrong types meet the structure
+OTHER = {"@id": "http://id.who.int/icd/entity/1", "child": ["http://id.who.int/icd/entity/2"],
+         "parent": [5, "http://id.who.int/icd/entity/2"]}
+
+
 def icd_calls() -> dict[str, Callable[[Any], Any]]:
     from explorer.apis.icd import frames as F
     from explorer.apis.icd.tree import tree_frame
@@ -193,25 +203,79 @@ def icd_calls() -> dict[str, Callable[[Any], Any]]:
         "search_frame": F.search_frame,
         "autocode_record": lambda p: F.autocode_record("text", p),
         "term_rows": F.term_rows,
-        "tree_frame": lambda p: tree_frame([p, {"@id": "http://id.who.int/icd/entity/1"}]),
+        "tree_frame": lambda p: tree_frame([p, OTHER]),
     }
 
 
-@pytest.mark.xfail(reason="wrong-typed values (e.g. '@id': 5, 'child': [{}]) raise "
-                          "AttributeError/TypeError; reported to the lead", strict=False)
-@pytest.mark.parametrize("name", ["entity_record", "search_frame", "autocode_record",
-                                  "term_rows", "tree_frame"])
+def icd_shape_ok(name: str, out: Any) -> bool:
+    from explorer.apis.icd import frames as F
+
+    if name in ("entity_record", "autocode_record"):
+        columns = F.ENTITY_COLUMNS if name == "entity_record" else F.AUTOCODE_COLUMNS
+        return isinstance(out, dict) and list(out) == columns
+    if name == "term_rows":
+        return isinstance(out, list) and all(isinstance(r["label"], str) for r in out)
+    columns = F.SEARCH_COLUMNS if name == "search_frame" else F.ENTITY_COLUMNS
+    return isinstance(out, pd.DataFrame) and list(out.columns) == columns
+
+
+ICD_NAMES = ["entity_record", "search_frame", "autocode_record", "term_rows", "tree_frame"]
+
+
+@pytest.mark.parametrize("name", ICD_NAMES)
 def test_icd_frames_take_any_json_object(name):
+    """Any JSON object gives a row (None/NaN where a value is unusable): no exception."""
     call = icd_calls()[name]
 
     @SETTINGS
-    @given(st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8), json_values,
-                           max_size=8))
+    @given(icd_objects)
     def check(payload: dict[str, Any]) -> None:
-        with contextlib.suppress(ExplorerError):
+        assert icd_shape_ok(name, call(payload))
+
+    check()
+
+
+@pytest.mark.parametrize("name", ICD_NAMES)
+def test_icd_frames_refuse_non_objects_with_a_typed_error(name):
+    call = icd_calls()[name]
+
+    @SETTINGS
+    @given(json_values.filter(lambda v: not isinstance(v, dict) and v is not None))
+    def check(payload: Any) -> None:
+        with pytest.raises(explorer.ApiError, match="expected a JSON object"):
             call(payload)
 
     check()
+
+
+@pytest.mark.parametrize("payload", [
+    {"@id": 5}, {"@id": {}}, {"@id": []}, {"child": [{}]}, {"child": "x"}, {"parent": 5},
+    {"code": ["1A00"], "classKind": {}, "title": True}, {"synonym": 7}, {"synonym": [5, {}]},
+    {"postcoordinationScale": [{"axisName": {}}]}, {"destinationEntities": ["x"]},
+    {"destinationEntities": [{"score": "high", "title": 5, "matchingPVs": [{"label": []}]}]},
+    {"destinationEntities": {"theCode": 1}}, {"linearizationURI": 5, "matchScore": "x"},
+])
+def test_icd_frames_reported_crashes(payload):
+    """The cases of issue 7: each gives rows with None where the value is unusable."""
+    from explorer.apis.icd import frames as F
+    from explorer.apis.icd.tree import tree_frame
+
+    row = F.entity_record(payload)
+    assert row["code"] is None or isinstance(row["code"], str)
+    assert all(isinstance(v, str) for v in row["child_ids"] + row["parent_ids"])
+    assert isinstance(F.search_frame(payload), pd.DataFrame)
+    assert F.autocode_record("t", payload)["uri"] is None
+    assert isinstance(F.term_rows(payload), list)
+    assert len(tree_frame([payload, OTHER])) >= 1
+
+
+def test_icd_search_nested_deeper_than_the_recursion_limit():
+    from explorer.apis.icd import frames as F
+
+    answer: dict[str, Any] = {"theCode": "leaf", "score": 1}
+    for i in range(3_000):
+        answer = {"theCode": f"c{i}", "score": 0.5, "descendants": [answer]}
+    assert len(F.search_frame({"destinationEntities": [answer]})) == 3_001
 
 
 # --- token responses ---------------------------------------------------------------------------
@@ -321,8 +385,8 @@ def test_icd_codes_with_slashes_stay_on_the_codeinfo_route(box):
     for code in ["../../entity", "1A00/../../token", "1A00&x=1", "%2e%2e%2f", "1A00#x",
                  "..", "1A00?include=ancestor"]:
         box.reset_counters()
-        if code == "..":  # refused before any request
-            with pytest.raises(ValueError, match="invalid path segment"):
+        if code == "..":  # refused before any request, as an unknown code
+            with pytest.raises(explorer.NotFound, match=r"code '\.\.' not found .* 2026-01"):
                 icd.code(code)
             assert box.count() == 0
             continue
@@ -331,3 +395,37 @@ def test_icd_codes_with_slashes_stay_on_the_codeinfo_route(box):
         assert info.value.provider == "icd"
         # the one request went to codeinfo (the sandbox logs decoded paths: %2F shows as /)
         assert box.count() == box.count(prefix) == 1, code
+
+
+@pytest.mark.parametrize("call", ["code", "codes", "entity", "children", "ancestors", "tree",
+                                  "terms", "search_subtree"])
+@pytest.mark.parametrize("ref", ["..", ".", "http://id.who.int/icd/release/11/2026-01/mms/..",
+                                 "http://id.who.int/icd/release/11/2026-01/mms/1435254666/.."])
+def test_icd_dot_segments_are_typed_not_found_naming_the_value(box, call, ref):
+    """A code, id or URI that would need a '.'/'..' path segment: NotFound naming it, no
+    request, never a bare ValueError (Session.path's refusal)."""
+    icd = explorer.connect("icd", **box.credentials("icd"), cache="memory", release="2026-01",
+                           progress=False)
+    icd.release  # noqa: B018
+    box.reset_counters()
+    calls = {"code": icd.code, "codes": icd.codes, "entity": icd.entity,
+             "children": icd.children, "ancestors": icd.ancestors, "tree": icd.tree,
+             "terms": icd.terms, "search_subtree": lambda r: icd.search("x", subtrees=[r])}
+    if call in ("code", "codes") and "://" in ref:
+        ref = ref.rsplit("/", 1)[-1]
+    if call == "search_subtree" and "://" in ref:
+        pytest.skip("a subtree URI is a query value, sent as given (no route to reach)")
+    with pytest.raises(explorer.NotFound) as info:
+        calls[call](ref)
+    assert ref.rsplit("/", 1)[-1] in str(info.value) and "2026-01" in str(info.value)
+    assert info.value.provider == "icd"
+    assert box.count("/id.who.int/icd") == 0
+    if call == "codes":
+        df = icd.codes([ref, "1A00"], errors="ignore")
+        assert df["query"].tolist() == [ref, "1A00"] and df["code"].isna().tolist() == [True, False]
+
+
+@pytest.mark.parametrize("release", ["..", ".", "2026-01/../x"])
+def test_icd_release_that_no_url_can_hold_is_a_configuration_error(box, release):
+    with pytest.raises(ConfigurationError, match="invalid release"):
+        explorer.connect("icd", **box.credentials("icd"), cache="memory", release=release)

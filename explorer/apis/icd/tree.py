@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from ...session.parallel import DEFAULT_WORKERS, parallel_map
-from .frames import entity_frame, entity_record, uri_id
+from .frames import entity_frame, entity_record, payload_object, strings, uri_id
 
 __all__ = ["tree_frame", "walk"]
 
@@ -37,6 +37,7 @@ def walk(
     root: Payload,
     *,
     peek: Callable[[str], Payload | None] | None = None,
+    peek_many: Callable[[list[str]], list[Payload | None]] | None = None,
     workers: int = DEFAULT_WORKERS,
     progress: bool = True,
     max_depth: int | None = None,
@@ -47,24 +48,32 @@ def walk(
     ``fetch(child_uri)`` returns one entity payload; the children of a level are fetched
     concurrently on ``workers`` threads. ``max_depth`` limits the levels below the root
     (``0`` = the root only). An entity met twice is fetched once. ``peek(uri)`` may return
-    a payload already at hand (no I/O): only the others go to the thread pool.
+    a payload already at hand (no I/O), or ``peek_many(uris)`` a list of them (``None`` where
+    not at hand): only the others go to the thread pool. Child lists that are not lists of
+    URI strings contribute only their strings.
     """
-    out: list[Payload] = [root]
+    out: list[Payload] = [payload_object(root)]
     seen = {root.get("@id")}
     level: list[Payload] = [root]
     n = 0
     while level and (max_depth is None or n < max_depth):
         n += 1
-        uris = []
+        todo = []
         for payload in level:
-            for uri in payload.get("child") or ():
+            for uri in strings(payload_object(payload).get("child")):
                 if uri not in seen:
                     seen.add(uri)
-                    uris.append(uri)
-        if not uris:
+                    todo.append(uri)
+        if not todo:
             break
-        got: list[Payload | None] = [peek(u) for u in uris] if peek else [None] * len(uris)
-        missing = [u for u, p in zip(uris, got, strict=True) if p is None]
+        got: list[Payload | None]
+        if peek_many is not None:
+            got = list(peek_many(todo))
+        elif peek is not None:
+            got = [peek(u) for u in todo]
+        else:
+            got = [None] * len(todo)
+        missing = [u for u, p in zip(todo, got, strict=True) if p is None]
         if missing:
             fetched = iter(parallel_map(fetch, missing, workers=workers, progress=progress,
                                         desc=f"{desc} level {n} ({len(missing)})"))
@@ -86,12 +95,13 @@ def tree_frame(
 
     Roots are the payloads whose parent is not among them; each root gets ``root_depth``
     (default: 1 for a chapter, else unknown), ``root_chapter`` and ``root_parent_code``;
-    descendants get theirs from the structure.
+    descendants get theirs from the structure. An item that is not a JSON object raises
+    :class:`~explorer.errors.ApiError`; wrongly typed values inside one are ``None``.
     """
     by_id: dict[str, Payload] = {}
     order: list[str] = []
     for payload in payloads:
-        key = uri_id(payload.get("@id"))
+        key = uri_id(payload_object(payload).get("@id"))
         if key is None or key in by_id:
             continue
         by_id[key] = payload
@@ -100,13 +110,13 @@ def tree_frame(
     roots: list[str] = []
     for key in order:
         payload = by_id[key]
-        parent = next((uri_id(p) for p in payload.get("parent") or () if uri_id(p) in by_id),
+        parent = next((uri_id(p) for p in strings(payload.get("parent")) if uri_id(p) in by_id),
                       None)
         if parent is None:
             roots.append(key)
     for key in order:
         # children in the order their parent lists them
-        for uri in by_id[key].get("child") or ():
+        for uri in strings(by_id[key].get("child")):
             child = uri_id(uri)
             if child in by_id and child not in roots:
                 kids.setdefault(key, []).append(child)
