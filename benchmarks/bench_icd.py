@@ -210,29 +210,44 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def rows(quick: bool) -> list[dict[str, Any]]:
-    """Rows for benchmarks/run.py (one shared table)."""
+    """Rows for benchmarks/run.py (one shared table): crawl vs sequential, crawl vs the
+    latency limit (nominal and as served), cached reruns (same and new session, with their
+    request counts) and the 30,000-payload conversion (time, peak memory)."""
     args = parse(["--quick"] if quick else [])
     m = measure(args)
-    med, n = m["med"], m["entities"]
+    med, n, req = m["med"], m["entities"], m["max_counts"]
     note = (f"icd: synthetic chapter {CHAPTER}, {n} entities, {args.latency * 1000:.0f} ms "
-            f"latency, {args.workers} workers; sandbox in a child process"
-            + ("; --quick: tiny tree, targets are for the full run" if quick else ""))
+            f"latency, {args.workers} workers; sandbox in a child process; served limit = "
+            f"entities x measured sequential time per request ({m['per_request'] * 1000:.1f} "
+            f"ms) / workers" + ("; --quick: tiny tree, targets are for the full run"
+                                if quick else ""))
+
+    def target(ok: bool) -> bool | None:
+        return None if quick else ok
+
+    first_ratio = med["first"] / m["limit"]
     return [
         {"name": "icd: sequential walk (requests.get, 1 by 1)", "median": med["seq"],
          "baseline": None, "ratio": None, "target": "", "ok": None, "unit": "s", "note": note},
         {"name": "icd: tree() concurrent vs sequential", "median": med["first"],
          "baseline": med["seq"], "ratio": med["seq"] / med["first"], "target": ">= 6x",
-         "ok": None if quick else med["seq"] / med["first"] >= 6, "unit": "s", "note": note},
-        {"name": "icd: tree() vs latency limit", "median": med["first"],
-         "baseline": m["limit"], "ratio": med["first"] / m["limit"], "target": "<= 1.3x",
-         "ok": None if quick else med["first"] / m["limit"] <= 1.3, "unit": "s", "note": note},
-        {"name": "icd: tree() cached rerun (0 requests)", "median": med["same"],
-         "baseline": med["first"], "ratio": med["first"] / med["same"], "target": ">= 50x",
-         "ok": (m["max_counts"]["same"] == 0) and (quick or med["first"] / med["same"] >= 50),
+         "ok": target(med["seq"] / med["first"] >= 6), "unit": "s", "note": note},
+        {"name": "icd: tree() vs latency limit (entities*latency/workers)",
+         "median": med["first"], "baseline": m["limit"], "ratio": first_ratio,
+         "target": "<= 1.3x", "ok": target(first_ratio <= 1.3), "unit": "s", "note": note},
+        {"name": "icd: tree() vs served limit (measured ms/request)", "median": med["first"],
+         "baseline": m["served"], "ratio": med["first"] / m["served"], "target": "",
+         "ok": None, "unit": "s", "note": note},
+        {"name": f"icd: tree() cached rerun, same session ({req['same']:.0f} requests)",
+         "median": med["same"], "baseline": med["first"], "ratio": med["first"] / med["same"],
+         "target": ">= 50x, 0 req",
+         "ok": req["same"] == 0 and (quick or med["first"] / med["same"] >= 50),
          "unit": "s", "note": note},
-        {"name": "icd: tree() new session, disk cache (0 requests)", "median": med["new"],
-         "baseline": med["first"], "ratio": med["first"] / med["new"], "target": "0 requests",
-         "ok": m["max_counts"]["new"] == 0, "unit": "s", "note": note},
+        {"name": f"icd: tree() cached rerun, new session ({req['new']:.0f} requests)",
+         "median": med["new"], "baseline": med["first"], "ratio": med["first"] / med["new"],
+         "target": ">= 50x, 0 req",
+         "ok": req["new"] == 0 and (quick or med["first"] / med["new"] >= 50),
+         "unit": "s", "note": note},
         {"name": f"icd: tree_frame of {args.payloads:,} payloads "
                  f"(peak {m['peak_mb']:.0f} MB)", "median": m["convert"], "baseline": None,
          "ratio": None, "target": "", "ok": None, "unit": "s", "note": note},
@@ -277,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         ("concurrent within 1.3x of latency limit", med["first"] / limit <= 1.3),
         ("cached rerun >= 50x faster, 0 requests",
          med["first"] / med["same"] >= 50 and m["max_counts"]["same"] == 0),
-        ("new-session rerun: 0 requests", m["max_counts"]["new"] == 0),
+        ("new-session rerun >= 50x faster, 0 requests",
+         med["first"] / med["new"] >= 50 and m["max_counts"]["new"] == 0),
     ]
     for name, ok in targets:
         print(f"  [{'ok' if ok else 'MISS'}] {name}")
