@@ -17,7 +17,8 @@ import pandas as pd
 
 from ..errors import ExplorerError
 
-__all__ = ["Busy", "all_widgets", "error_html", "frame_html", "message_html"]
+__all__ = ["WAITING", "Busy", "all_widgets", "error_html", "frame_html", "message_html",
+           "when_connected"]
 
 
 def frame_html(df: pd.DataFrame | None, *, max_rows: int = 50,
@@ -55,6 +56,23 @@ def error_html(exc: BaseException, redact: Callable[[str], str] | None = None) -
         text = redact(text)
     return ('<div class="explorer-error" style="color:#a00;white-space:pre-wrap;'
             f'border-left:3px solid #a00;padding-left:.5em">{escape(text)}</div>')
+
+
+def when_connected(source: Any, connected: Callable[[Any], None],
+                   waiting: Callable[[], None]) -> None:
+    """Call ``connected(session)`` now for a session, or when ``source`` (a CredentialForm)
+    connects — after ``waiting()`` when it has not yet."""
+    from .credential_form import CredentialForm
+
+    if not isinstance(source, CredentialForm):
+        connected(source)
+        return
+    if source.session is None:
+        waiting()
+    source.on_connect(connected)
+
+
+WAITING = "Waiting for the connection: fill the form above and click Connect."
 
 
 def message_html(text: str, *, color: str = "#555") -> str:

@@ -20,7 +20,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..errors import ExplorerError
-from ._util import Busy, error_html, frame_html, message_html
+from ._util import WAITING, Busy, error_html, frame_html, message_html, when_connected
 
 __all__ = ["BASKET_COLUMNS", "IcdBrowser"]
 
@@ -182,18 +182,14 @@ class IcdBrowser(w.VBox):
 
     # -- connection -----------------------------------------------------------------------------
     def _attach(self, source: Any) -> None:
-        from .credential_form import CredentialForm
+        if getattr(source, "api", "icd") != "icd":
+            raise ValueError(f"IcdBrowser needs an ICD form, not {source.api!r}")
 
-        if isinstance(source, CredentialForm):
-            if source.api != "icd":
-                raise ValueError(f"IcdBrowser needs an ICD form, not {source.api!r}")
-            if source.session is None:
-                self._set_enabled(False)
-                self.header.value = message_html(
-                    "Waiting for the connection: fill the form above and click Connect.")
-            source.on_connect(self._connected)
-            return
-        self._connected(source)
+        def waiting() -> None:
+            self._set_enabled(False)
+            self.header.value = message_html(WAITING)
+
+        when_connected(source, self._connected, waiting)
 
     def _connected(self, session: Any) -> None:
         self._icd = _Icd(session)

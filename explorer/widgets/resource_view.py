@@ -22,7 +22,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from ._util import Busy, error_html, frame_html, message_html
+from ._util import WAITING, Busy, error_html, frame_html, message_html, when_connected
 
 __all__ = ["COLLECTIONS", "Collection", "ResourceView"]
 
@@ -99,16 +99,11 @@ class ResourceView(w.VBox):
 
     # -- connection -----------------------------------------------------------------------------
     def _attach(self, source: Any) -> None:
-        from .credential_form import CredentialForm
+        def waiting() -> None:
+            self.load_button.disabled = True
+            self.header.value = message_html(WAITING)
 
-        if isinstance(source, CredentialForm):
-            if source.session is None:
-                self.load_button.disabled = True
-                self.header.value = message_html(
-                    "Waiting for the connection: fill the form above and click Connect.")
-            source.on_connect(self._connected)
-            return
-        self._connected(source)
+        when_connected(source, self._connected, waiting)
 
     def _connected(self, session: Any) -> None:
         known = COLLECTIONS.get(session.provider)
