@@ -103,52 +103,21 @@ def connect(
     >>> other.provider
     'oauth2'
     """
-    name = (api or "oauth2").lower()
-    if name not in PROFILES:
-        raise ConfigurationError(f"unknown API {api!r}",
-                                 hint=f"use one of {sorted(k for k in PROFILES if k != 'oauth2')}"
-                                      ", or pass token_url=/issuer= for another OAuth2 API")
-    profile = PROFILES[name]
-    if name == "oauth2" and not (token_url or issuer) and auth is not None:
-        raise ConfigurationError("no API named and no token endpoint given",
-                                 hint="pass an API name such as 'icd', or token_url=/issuer=")
+    profile = _profile(api, token_url or issuer, auth)
+    name = profile.name
     url_options = {k: options.pop(k) for k in list(options) if k.endswith("_url")}
     given = dict(client_id=client_id, client_secret=client_secret, api_key=api_key,
                  username=username, password=password, environment=environment,
                  base_url=base_url)
-    deployment = "real"
     if sandbox:
-        from . import sandbox as _sandbox
-
-        box = _sandbox.shared()
-        creds = box.credentials(name) if auth is not None else box.credentials(name, auth=False)
-        for key, value in creds.items():
-            if key.endswith("_url") and key not in ("base_url", "token_url"):
-                url_options.setdefault(key, value)
-            elif key == "token_url":
-                token_url = token_url or value
-            elif key == "auth":
-                auth = value
-            elif given.get(key, _UNSET) is _UNSET:
-                given[key] = value
-        deployment = "sandbox"
+        token_url, auth = _from_sandbox(name, auth, given, url_options, token_url)
     values = _resolve(profile, given, env_file)
     if values.get("api_key") and not _header_safe(values["api_key"]):
         raise ConfigurationError(
             "api_key holds characters an HTTP header cannot carry (line breaks, control "
             "characters or non-Latin-1 letters)", provider=name,
             hint="copy the key again; set " + profile.credential_hint(("api_key",)))
-    if scope is _UNSET:
-        scope = profile.scope
-
-    env_name = values.get("environment")
-    if profile.environments:
-        env_name = env_name or profile.default_environment
-        if env_name not in profile.environments:
-            raise ConfigurationError(
-                f"unknown environment {env_name!r}", provider=name,
-                hint=f"use environment= one of {sorted(profile.environments)} "
-                     f"(or set {profile.env.get('environment', 'it')})")
+    env_name = _environment(profile, values.get("environment"))
     urls = profile.environment_urls(env_name)
     urls.update({k: v for k, v in url_options.items() if v})
     if values.get("base_url"):
@@ -157,36 +126,83 @@ def connect(
         urls["token_url"] = token_url
 
     use_auth = auth is not None and profile.grant != "none"
-    required = profile.required if use_auth else ("api_key",)
-    missing = [k for k in required if k in profile.required and not values.get(k)
-               and not (k == "base_url" and urls.get("base_url"))]
-    if "base_url" not in urls and "base_url" not in missing:
-        missing.append("base_url")
+    have = {**values, "base_url": urls.get("base_url")}
+    needed = [k for k in profile.required if use_auth or k == "api_key"]
+    missing = [k for k in dict.fromkeys([*needed, "base_url"]) if not have.get(k)]
     if missing:
         raise ConfigurationError(f"missing {', '.join(missing)}", provider=name,
                                  hint="pass or set " + profile.credential_hint(tuple(missing)))
     for key in [k for k in urls if k != "token_url"]:
         urls[key] = check_url(urls[key], provider=name, what=key)
 
-    box = sys.modules.get("explorer.sandbox")
-    if deployment == "real" and box is not None and box.is_sandbox_url(urls["base_url"]):
-        deployment = "sandbox"
-    elif deployment == "real" and urls["base_url"] not in \
-            profile.environment_urls(env_name).values():
-        deployment = "custom"  # a proxy, a local container, another deployment
-
     redact = Redactor()
     redact.add(*(values.get(k) for k in _SECRETS))
     http = Transport(retries=retries, verify=verify, **({"timeout": timeout} if timeout else {}))
-    flow = _flow(profile, values, urls, issuer, scope, auth_method, basic_encoding, leeway,
-                 redact, verify, timeout, retries) if use_auth else None
+    flow = _flow(profile, values, urls, issuer, profile.scope if scope is _UNSET else scope,
+                 auth_method, basic_encoding, leeway, redact, verify, timeout, retries) \
+        if use_auth else None
     urls.pop("token_url", None)
-    cls = profile.session_class or Session
     extra = dict(options)
     if profile.environments:
         extra["environment"] = env_name
+    cls = profile.session_class or Session
     return cls(profile, urls=urls, flow=flow, api_key=values.get("api_key"), headers=headers,
-               http=http, redact=redact, deployment=deployment, **extra)
+               http=http, redact=redact, deployment=_deployment(profile, env_name, urls, sandbox),
+               **extra)
+
+
+def _profile(api: str | None, token_endpoint: str | None, auth: Any) -> Profile:
+    name = (api or "oauth2").lower()
+    if name not in PROFILES:
+        raise ConfigurationError(f"unknown API {api!r}",
+                                 hint=f"use one of {sorted(k for k in PROFILES if k != 'oauth2')}"
+                                      ", or pass token_url=/issuer= for another OAuth2 API")
+    if name == "oauth2" and not token_endpoint and auth is not None:
+        raise ConfigurationError("no API named and no token endpoint given",
+                                 hint="pass an API name such as 'icd', or token_url=/issuer=")
+    return PROFILES[name]
+
+
+def _from_sandbox(name: str, auth: Any, given: dict[str, Any], url_options: dict[str, str],
+                  token_url: str | None) -> tuple[str | None, Any]:
+    """Fill what the caller left unset from the shared sandbox; returns (token_url, auth)."""
+    from . import sandbox
+
+    box = sandbox.shared()
+    creds = box.credentials(name) if auth is not None else box.credentials(name, auth=False)
+    for key, value in creds.items():
+        if key == "token_url":
+            token_url = token_url or value
+        elif key == "auth":
+            auth = value
+        elif key.endswith("_url") and key != "base_url":
+            url_options.setdefault(key, value)
+        elif given.get(key, _UNSET) is _UNSET:
+            given[key] = value
+    return token_url, auth
+
+
+def _environment(profile: Profile, env_name: str | None) -> str | None:
+    if not profile.environments:
+        return env_name
+    env_name = env_name or profile.default_environment
+    if env_name not in profile.environments:
+        raise ConfigurationError(
+            f"unknown environment {env_name!r}", provider=profile.name,
+            hint=f"use environment= one of {sorted(profile.environments)} "
+                 f"(or set {profile.env.get('environment', 'it')})")
+    return env_name
+
+
+def _deployment(profile: Profile, env_name: str | None, urls: dict[str, str],
+                sandbox: bool) -> str:
+    """"sandbox", "real" (the provider's own URLs) or "custom" (a proxy, a local container)."""
+    box = sys.modules.get("explorer.sandbox")
+    if sandbox or (box is not None and box.is_sandbox_url(urls["base_url"])):
+        return "sandbox"
+    if urls["base_url"] in profile.environment_urls(env_name).values():
+        return "real"
+    return "custom"
 
 
 def _flow(profile: Profile, values: dict[str, Any], urls: dict[str, str], issuer: str | None,
