@@ -54,3 +54,16 @@ def test_get_on_the_sandbox(api):
     result = run("get", api, path, "--sandbox")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)
+
+
+def test_console_script_is_installed():
+    import shutil
+    from pathlib import Path
+
+    script = shutil.which("explorer") or str(Path(sys.executable).parent / "explorer")
+    if not Path(script).exists():
+        pytest.skip("package not installed with its scripts (pip install -e .)")
+    result = subprocess.run([script, "get", "jindexe", "/ext/health", "--sandbox"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"status": "ok"}
