@@ -18,6 +18,11 @@
 * Reading many answers at once (a crawl over a warm cache): :meth:`CachedTransport.cached_bodies`
   computes the same keys requests-cache would, and reads the fresh 200 bodies of a whole batch
   in one SQLite query (no request machinery, no token, no per-answer response objects).
+* Sending what is known to be missing (a crawl, after that read): inside
+  :meth:`CachedTransport.known_misses` a GET skips requests-cache's lookup and policy work
+  (``requests.Session.send``: same adapters, retries, TLS, redirects) and its 200 answer is
+  written at once as the row requests-cache writes (same key, expiry, redaction; checked once
+  per transport against requests-cache's own serializer, else its ``save_response`` is used).
 
 >>> from explorer.session import Transport
 >>> t = cached_transport(Transport(), "memory", namespace="doc")
@@ -33,7 +38,8 @@ import re
 import sqlite3
 import threading
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from hashlib import blake2b
@@ -42,7 +48,14 @@ from typing import Any
 
 import requests
 from requests.structures import CaseInsensitiveDict
-from requests_cache import CacheMixin, SQLiteCache
+from requests_cache import CachedResponse, CacheMixin, SQLiteCache
+from requests_cache.cache_keys import filter_sort_dict, filter_url, redact_response
+from requests_cache.policy.expiration import (
+    DO_NOT_CACHE,
+    EXPIRE_IMMEDIATELY,
+    get_expiration_datetime,
+    get_url_expiration,
+)
 
 from .transport import CREDENTIAL_HEADERS, Transport
 
@@ -133,6 +146,44 @@ def _fresh(expires: Any, now: datetime) -> bool:
         return False
 
 
+def _record(response: requests.Response, expires: datetime | None,
+            ignored: Any) -> dict[str, Any]:
+    """The dict requests-cache's cattrs stage makes of ``CachedResponse.from_response``
+    redacted by ``redact_response`` (default fields omitted), for a plain GET answer."""
+    request = response.request
+    record: dict[str, Any] = {
+        "_content": response.content,
+        "created_at": datetime.now(timezone.utc).isoformat(),
+        "elapsed": response.elapsed.total_seconds(),
+        "encoding": response.encoding,
+    }
+    if expires is not None:
+        record["expires"] = expires.isoformat()
+    record["headers"] = filter_sort_dict(response.headers, ignored)
+    record["reason"] = response.reason
+    record["request"] = {"headers": filter_sort_dict(request.headers, ignored),
+                         "method": request.method, "url": filter_url(request.url, ignored)}
+    record["status_code"] = response.status_code
+    record["url"] = filter_url(response.url, ignored)
+    return record
+
+
+def _same_record(record: dict[str, Any], stage: Any, response: requests.Response,
+                 expires: datetime | None, ignored: Any) -> bool:
+    """Whether ``record`` is what requests-cache itself stores for ``response`` (all but the
+    creation time, which is the moment each of them was made)."""
+    try:
+        theirs = stage.dumps(redact_response(CachedResponse.from_response(
+            response, expires=expires), ignored))
+    except Exception:
+        return False
+    if not isinstance(theirs, dict):
+        return False
+    mine = dict(record)
+    return mine.pop("created_at", None) is not None and \
+        theirs.pop("created_at", None) is not None and mine == theirs
+
+
 class _KeyRequest:
     """What the cache key function reads of a request (no ``PreparedRequest`` needed)."""
 
@@ -147,6 +198,96 @@ class CachedTransport(CacheMixin, Transport):
 
     _readers: threading.local | None = None
     _reader_cons: list[sqlite3.Connection] | None = None
+    _direct: threading.local | None = None
+
+    # -- known misses: send without the cache lookup, store as requests-cache would --------------
+    @contextmanager
+    def known_misses(self) -> Iterator[None]:
+        """GETs sent by this thread inside the block are known cache misses (the caller read
+        the cache first, e.g. with :meth:`cached_bodies`): they go straight to the network
+        (``requests.Session.send``: same adapters, retries, timeouts, TLS, credential-safe
+        redirects) and their 200 answers are stored as requests-cache stores them (same key,
+        same expiry, credentials redacted), without requests-cache's per-request policy work.
+        Anything unusual (cache-control request headers, other methods or settings) takes
+        requests-cache's own path."""
+        if self._direct is None:
+            self._direct = threading.local()
+        before = getattr(self._direct, "on", False)
+        self._direct.on = True
+        try:
+            yield
+        finally:
+            self._direct.on = before
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> Any:  # type: ignore[override]
+        if self._direct is not None and getattr(self._direct, "on", False):
+            expire_after = self._direct_expiry(request, kwargs)
+            if expire_after is not None:
+                return self._send_direct(request, expire_after, kwargs)
+        return super().send(request, **kwargs)
+
+    def _direct_expiry(self, request: requests.PreparedRequest,
+                       kwargs: Mapping[str, Any]) -> Any:
+        """The ``expire_after`` requests-cache would give ``request``'s answer, or ``None``
+        when the request needs requests-cache's full policy (see :meth:`known_misses`)."""
+        s = self.settings
+        if (request.method not in s.allowable_methods or s.disabled or s.read_only
+                or s.cache_control or s.filter_fn is not None or s.stale_if_error
+                or s.stale_while_revalidate or s.only_if_cached
+                or not {"expire_after", "only_if_cached", "refresh",
+                        "force_refresh"}.isdisjoint(kwargs)
+                or "Cache-Control" in request.headers
+                or "X-ACTUAL-NO-CACHE" in request.headers):
+            return None
+        # CacheActions.from_request: per-URL expiry, else the session's (no max-age directive)
+        expire_after = get_url_expiration(request.url, s.urls_expire_after)
+        if expire_after is None:
+            expire_after = s.expire_after
+        if expire_after is None or expire_after in (DO_NOT_CACHE, EXPIRE_IMMEDIATELY):
+            return None
+        return expire_after
+
+    def _send_direct(self, request: requests.PreparedRequest, expire_after: Any,
+                     kwargs: dict[str, Any]) -> requests.Response:
+        key = self.cache.create_key(request, **kwargs)  # as CacheMixin.send computes it
+        response = requests.Session.send(self, request, **kwargs)
+        if response.status_code in self.settings.allowable_codes:
+            # CacheActions.expires: computed when the answer arrives
+            expires = get_expiration_datetime(expire_after)
+            row = self._lean_row(response, expires)
+            if row is None:
+                self.cache.save_response(response, key, expires)
+            else:  # one row, written and committed now, as requests-cache writes it
+                with self.cache.responses.connection(commit=True) as con:
+                    con.execute(f"INSERT OR REPLACE INTO {self.cache.responses.table_name} "
+                                "(key,value,expires) VALUES (?,?,?)", (key, *row))
+        return response
+
+    _lean: bool | None = None  # None: not yet checked against requests-cache's own format
+
+    def _lean_row(self, response: requests.Response,
+                  expires: datetime | None) -> tuple[bytes, int | None] | None:
+        """``(value, expires)`` of the ``responses`` row requests-cache would write for a plain
+        answer (SQLite, pickle serializer, no redirect, cookie or body), built without its
+        object model; ``None``: let ``save_response`` write it. The first row of each transport
+        is compared with requests-cache's own serialization of the same answer: if they differ
+        (another requests-cache version), this transport always uses ``save_response``."""
+        if self._lean is False or not isinstance(self.cache, SQLiteCache) \
+                or self.cache.responses.serializer.name != "pickle":
+            return None
+        request = response.request
+        if (response.history or response.next is not None or response.cookies
+                or request.body is not None or request.method != "GET" or not response.reason
+                or not response.encoding or not response.headers or not response.elapsed):
+            return None
+        record = _record(response, expires, self.settings.ignored_parameters)
+        if self._lean is None:
+            self._lean = _same_record(record, self.cache.responses.serializer.stages[0],
+                                      response, expires, self.settings.ignored_parameters)
+            if not self._lean:
+                return None
+        when = None if expires is None else round(expires.timestamp())
+        return pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL), when
 
     def cached_bodies(self, requests_: Sequence[tuple[str, Mapping[str, Any] | None]],
                       headers: Mapping[str, str] | None = None) -> list[bytes | None]:

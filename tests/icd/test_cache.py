@@ -164,3 +164,112 @@ def test_damaged_cache_rows_are_misses_not_errors(sb, tmp_path):
     sb.reset_counters()
     assert _session(sb, path).tree("01").equals(first)
     assert sb.count(API) == 0
+
+
+# -- known misses (the crawl's network path): stored as requests-cache stores them ---------------
+
+def _rows(path):
+    con = sqlite3.connect(path)
+    try:
+        return dict(con.execute("SELECT key, expires FROM responses").fetchall())
+    finally:
+        con.close()
+
+
+def test_crawl_answers_are_read_back_by_requests_cache_and_by_a_new_session(sb, tmp_path):
+    path = tmp_path / "c.sqlite"
+    icd = _session(sb, path)
+    icd.release  # noqa: B018 - the release list and top level, through the normal path
+    before = set(_rows(path))
+    first = icd.tree("01")
+    assert icd.http._lean is True  # the crawl wrote its own rows (checked against requests-cache)
+    crawled = set(_rows(path)) - before
+    assert len(crawled) >= len(first) - 1  # every entity below the root (and its lookup)
+    # requests-cache itself reads every one of them: a CachedResponse, 200, fresh, same body
+    for key in crawled:
+        cached = icd.http.cache.get_response(key)
+        assert cached is not None and cached.status_code == 200 and not cached.is_expired
+        assert cached.json()["@id"].startswith("http://id.who.int/icd/release/11/")
+    # the normal request path (requests-cache's lookup) is served from them: 0 requests
+    uri = first["uri"].iloc[-1]
+    sb.reset_counters()
+    path_of = uri.replace("http://id.who.int", "")
+    fresh = _session(sb, path)
+    resp = fresh.http.request("GET", fresh.url(path_of), headers=fresh.headers)
+    assert resp.from_cache and resp.status_code == 200
+    assert fresh.get(path_of)["@id"] == uri  # Session.get: requests-cache's lookup
+    assert fresh.tree("01").equals(first)
+    assert sb.count(API) == 0
+
+
+def test_known_misses_keep_requests_cache_expiry_rules(sb, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from explorer.session.cache import DEFAULT_EXPIRE, LIST_EXPIRE
+
+    path = tmp_path / "c.sqlite"
+    icd = _session(sb, path, release="2026-01")
+    top = icd.url("/icd/release/11/mms")  # the unversioned release list: URLS_EXPIRE, 1 day
+    entity = icd.url("/icd/release/11/2026-01/mms/257068234")  # pinned: 30 days
+    now = datetime.now(timezone.utc)
+    with icd.http.known_misses():
+        for url in (top, entity):
+            assert icd.request("GET", url).status_code == 200
+        missing = icd.request("GET", icd.url("/icd/release/11/2026-01/mms/0"))
+        assert missing.status_code == 404
+    keys = {url: icd.http.cache.create_key(
+        icd.http.prepare_request(__import__("requests").Request(
+            "GET", url, headers=icd.headers)), verify=icd.http.verify) for url in (top, entity)}
+    rows = _rows(path)
+    for url, life in ((top, LIST_EXPIRE), (entity, DEFAULT_EXPIRE)):
+        cached = icd.http.cache.get_response(keys[url])
+        assert abs(cached.expires - (now + life)) < timedelta(minutes=1)
+        assert rows[keys[url]] == round(cached.expires.timestamp())
+    assert len(rows) == 2  # the 404 is not stored
+    # expire_after=None: never expires (no expiry stored), as requests-cache does
+    never = _session(sb, tmp_path / "never.sqlite", cache_expire=None)
+    with never.http.known_misses():
+        never.request("GET", entity)
+    (value,) = _rows(tmp_path / "never.sqlite").values()
+    assert value is None
+    # expired rows are misses for every reader, and the crawl stores fresh ones again
+    first = _session(sb, path).tree("01")
+    stale = _session(sb, path)
+    stale.http.cache.reset_expiration(0)
+    stale.close()
+    sb.reset_counters()
+    assert _session(sb, path).tree("01").equals(first) and sb.count(API) >= len(first)
+    assert all(e is None or e > now.timestamp() + 86000 for e in _rows(path).values())
+
+
+def test_known_misses_store_no_credential_and_fall_back_when_the_format_differs(
+        sb, tmp_path, monkeypatch):
+    from explorer.session import cache as C
+
+    path = tmp_path / "c.sqlite"
+    creds = sb.credentials("icd", auth=False)  # the container mount: any header is accepted
+    icd = explorer.connect("icd", **creds, cache=path, release="2026-01", progress=False)
+    url = icd.url("/icd/release/11/2026-01/mms/257068234")
+    secret = "k3y-" + "9" * 30
+    with icd.http.known_misses():
+        resp = icd.http.request("GET", url, headers={
+            **icd.headers, "Authorization": f"Bearer {secret}", "X-API-KEY": secret,
+            "API_KEY": secret, "Cookie": f"s={secret}"})
+    assert resp.status_code == 200 and icd.http._lean is True
+    # requests-cache's reading of the row: the credentials are redacted
+    (key,) = _rows(path)
+    stored = icd.http.cache.get_response(key)
+    for name in ("Authorization", "X-API-KEY", "API_KEY", "Cookie"):
+        assert stored.request.headers[name] == "REDACTED"
+    # another requests-cache format: this transport falls back to requests-cache's own writer
+    other = explorer.connect("icd", **creds, cache=tmp_path / "other.sqlite", release="2026-01",
+                             progress=False)
+    monkeypatch.setattr(C, "_same_record", lambda *a, **k: False)
+    with other.http.known_misses():
+        other.http.request("GET", url, headers={**other.headers, "X-API-KEY": secret})
+        other.http.request("GET", icd.url("/icd/release/11/2026-01/mms"), headers=other.headers)
+    assert other.http._lean is False and len(_rows(tmp_path / "other.sqlite")) == 2
+    for session in (icd, other):
+        session.close()
+    blob = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert secret.encode() not in blob and b"Bearer k3y" not in blob

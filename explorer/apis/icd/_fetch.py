@@ -115,9 +115,14 @@ class FetchMixin:
 
     # -- one answer ---------------------------------------------------------------------------
     def _get(self, path: str, params: Mapping[str, Any] | None = None, *, checked: bool = True,
-             language: str | None = None) -> dict[str, Any]:
+             language: str | None = None, miss: bool = False) -> dict[str, Any]:
         """GET → JSON object: from memory, else the disk cache (no token needed), else the
-        network. An answer that is not a JSON object is an :class:`ApiError`."""
+        network. An answer that is not a JSON object is an :class:`ApiError`.
+
+        ``miss=True``: the caller has just read the disk cache (:meth:`_peek_many`) and found
+        nothing; the disk is not read again and the request skips requests-cache's lookup
+        (:meth:`~explorer.session.cache.CachedTransport.known_misses`; the answer is still
+        stored as it arrives)."""
         if checked:
             self._ensure()
         params = {k: v for k, v in (params or {}).items() if v is not None} or None
@@ -125,10 +130,15 @@ class FetchMixin:
         body = self._memo.get(key)
         if body is not None:
             return body
-        body = self._disk([(path, params)], language)[0]
+        known = getattr(self.http, "known_misses", None) if miss else None
+        body = None if known else self._disk([(path, params)], language)[0]
         if body is None:
             extra = {"Accept-Language": language} if language else {}
-            resp = self.request("GET", path, params=params, headers=extra)
+            if known:
+                with known():
+                    resp = self.request("GET", path, params=params, headers=extra)
+            else:
+                resp = self.request("GET", path, params=params, headers=extra)
             body = self.decode(resp, params=params)
         if not isinstance(body, Mapping):
             raise ApiError(f"expected a JSON object, got {F.kind_of(body)}", status=200,
@@ -193,8 +203,10 @@ class FetchMixin:
                     out[i] = body
         return out
 
-    def _fetch_uri(self, uri: str, include: str | None = None) -> dict[str, Any]:
-        """The payload of an entity URI found in a payload (canonical or not)."""
+    def _fetch_uri(self, uri: str, include: str | None = None, *,
+                   miss: bool = False) -> dict[str, Any]:
+        """The payload of an entity URI found in a payload (canonical or not); ``miss``: the
+        cache tiers were just asked (see :meth:`_get`)."""
         lin, release, key = F.parse_uri(uri)
         if not key:
             raise ApiError(f"the answer links to {uri!r}, which is not an ICD entity URI",
@@ -203,7 +215,11 @@ class FetchMixin:
         path, params = self._entity_path(lin, release, key)
         if include:
             params = {**params, "include": include}
-        return self._get(path, params)
+        return self._get(path, params, miss=miss)
+
+    def _fetch_miss(self, uri: str) -> dict[str, Any]:
+        """:meth:`_fetch_uri` of a URI that :meth:`_peek_many` just found in no cache tier."""
+        return self._fetch_uri(uri, miss=True)
 
     def _pmap(self, fn: Any, items: list[Any], workers: int | None, progress: bool | None,
               desc: str) -> list[Any]:

@@ -316,7 +316,7 @@ class EntitiesMixin:
         """
         root = self._resolve(ref)
         ctx = self._context(root)
-        payloads = walk(self._fetch_uri, root, peek_many=self._peek_many,
+        payloads = walk(self._fetch_miss, root, peek_many=self._peek_many,
                         workers=workers or self.workers,
                         progress=self.progress if progress is None else progress,
                         max_depth=max_depth, desc=f"tree {ref}")
