@@ -37,7 +37,7 @@ def _fmt(value: Any, unit: str = "") -> str:
 
 
 def table(rows: list[Row]) -> str:
-    head = (f"{'benchmark':<62} {'median':>12} {'baseline':>12} {'ratio':>7} "
+    head = (f"{'benchmark':<70} {'median':>12} {'baseline':>12} {'ratio':>7} "
             f"{'target':>14} {'result':>6}")
     lines = [head, "-" * len(head)]
     for r in rows:
@@ -45,7 +45,7 @@ def table(rows: list[Row]) -> str:
         ok = r.get("ok")
         result = "—" if ok is None else ("pass" if ok else "FAIL")
         unit = r.get("unit", "")
-        lines.append(f"{r['name'][:62]:<62} {_fmt(r.get('median'), unit):>12} "
+        lines.append(f"{r['name'][:70]:<70} {_fmt(r.get('median'), unit):>12} "
                      f"{_fmt(r.get('baseline'), unit):>12} {ratio:>7} "
                      f"{r.get('target') or '—':>14} {result:>6}")
     notes = sorted({r["note"] for r in rows if r.get("note")})
@@ -63,7 +63,8 @@ def _frames_rows(module: Any, quick: bool) -> list[Row]:
         if r["ratio"] == 1.0:
             base = r["median s"]
         is_to_frame = r["case"].startswith("explorer to_frame")
-        out.append({"name": f"frames: {r['case']}", "median": r["median s"],
+        peak = f" (peak {r['peak MiB']:.0f} MiB)" if r.get("peak MiB") else ""
+        out.append({"name": f"frames: {r['case']}{peak}", "median": r["median s"],
                     "baseline": None if r["ratio"] == 1.0 else base, "ratio": r["ratio"],
                     "target": "<= 1.20x" if is_to_frame else "",
                     "ok": (r["ratio"] <= 1.2) if is_to_frame else None, "unit": "s",
