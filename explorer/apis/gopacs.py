@@ -96,8 +96,10 @@ _TOKEN_HINT = ("set client_id=… (or GOPACS_CLIENT_ID) and client_secret=… (o
 class GopacsSession(Session):
     """A session to the GOPACS APIs, with DataFrame helpers.
 
-    >>> gopacs = explorer.connect("gopacs", sandbox=True)  # doctest: +SKIP
-    >>> gopacs.cleared_buckets(start="2025-01-01", end="2025-02-01")  # doctest: +SKIP
+    >>> import explorer
+    >>> gopacs = explorer.connect("gopacs", sandbox=True)
+    >>> gopacs.cleared_buckets(limit=10, progress=False).shape
+    (10, 7)
     """
 
     paging = SPRING_PAGES.with_size(500)
@@ -129,7 +131,10 @@ class GopacsSession(Session):
         Columns: :data:`ANNOUNCEMENT`; epoch-ms times as UTC datetimes; the MW profiles and
         zip codes are list columns (see :meth:`announcement_profile` for the long form).
 
-        >>> gopacs.announcements(limit=50)                              # doctest: +SKIP
+        >>> import explorer
+        >>> gopacs = explorer.connect("gopacs", sandbox=True)
+        >>> len(gopacs.announcements(limit=50, progress=False))
+        50
         """
         return self.frame("/public/announcements", base="idcons_url", limit=limit,
                           progress=progress, explode=explode)
@@ -144,7 +149,10 @@ class GopacsSession(Session):
         ``state`` e.g. ``"ANNOUNCEMENT_OPEN"``. GOPACS asks clients to poll at most every
         5 minutes.
 
-        >>> gopacs.machine_announcements(postal_code="1234", start="2025-06-01")  # doctest: +SKIP
+        >>> import explorer
+        >>> gopacs = explorer.connect("gopacs", sandbox=True)
+        >>> len(gopacs.machine_announcements(postal_code="3302", start="2025-06-01"))
+        1
         """
         return self.frame("/machineannouncements", base="idcons_url", progress=False,
                           postalcode=None if postal_code is None else str(postal_code),
@@ -177,7 +185,11 @@ class GopacsSession(Session):
         ``quarter`` (0-based), ``start``/``end`` (UTC, from ``problemPeriod.startTime``),
         ``requiredMW``, ``remainingMW``.
 
-        >>> gopacs.announcement_profile(gopacs.announcements(limit=5))  # doctest: +SKIP
+        >>> import explorer
+        >>> gopacs = explorer.connect("gopacs", sandbox=True)
+        >>> profile = gopacs.announcement_profile(gopacs.announcements(limit=5, progress=False))
+        >>> profile.columns.tolist()[-4:]
+        ['start', 'end', 'requiredMW', 'remainingMW']
         """
         if isinstance(announcement, pd.DataFrame):
             rows = [r for _, r in announcement.iterrows()]
@@ -198,7 +210,11 @@ class GopacsSession(Session):
         ``API_KEY`` header (``api_key=`` or ``GOPACS_API_KEY``). Columns: ``announcementId``,
         ``startTime``, ``endTime`` (UTC), ``category``, ``ean``.
 
-        >>> gopacs.ean_effectivity(gopacs.announcements(limit=1).iloc[0])  # doctest: +SKIP
+        >>> import explorer
+        >>> gopacs = explorer.connect("gopacs", sandbox=True)
+        >>> latest = gopacs.announcements(limit=1, progress=False).iloc[0]
+        >>> gopacs.ean_effectivity(latest).columns.tolist()
+        ['announcementId', 'startTime', 'endTime', 'category', 'ean']
         """
         aid = _announcement_id(announcement)
         path = self.path("public-api", "1.0", "announcements", aid, "eansolvingeffectivity")
@@ -227,7 +243,10 @@ class GopacsSession(Session):
         time filter). Columns: :data:`CLEARED_BUCKET` (``clearedVolumesForPtus`` a list
         column); ``long=True`` gives one row per PTU instead (:meth:`cleared_bucket_ptus`).
 
-        >>> gopacs.cleared_buckets(start="2025-06-01", long=True)        # doctest: +SKIP
+        >>> import explorer
+        >>> gopacs = explorer.connect("gopacs", sandbox=True)
+        >>> gopacs.cleared_buckets(limit=10, long=True, progress=False).shape
+        (105, 8)
         """
         window = start is not None or end is not None
         df = self.frame("/clearedbuckets", base="reporting_url", progress=progress,
@@ -312,7 +331,10 @@ class GopacsSession(Session):
 
         Needs the client credentials (Bearer). Values: ``domain``, ``publicKey``.
 
-        >>> gopacs.participant("dso.liander.nl")["publicKey"]            # doctest: +SKIP
+        >>> import explorer
+        >>> gopacs = explorer.connect("gopacs", sandbox=True)
+        >>> gopacs.participant("dso.liander.nl").index.tolist()
+        ['domain', 'publicKey']
         """
         path = self.path("uftp-participants", "v3", "participants", domain)
         record = object_of(self, self.get(path), path)

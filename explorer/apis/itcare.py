@@ -130,8 +130,10 @@ def _filters(**values: Any) -> dict[str, str]:
 class ItcareSession(Session):
     """A session to the ITCare API, with DataFrame helpers.
 
-    >>> itcare = explorer.connect("itcare", sandbox=True)    # doctest: +SKIP
-    >>> itcare.instances(statuses="ACTIVE", tags={"app": "paie"}).shape   # doctest: +SKIP
+    >>> import explorer
+    >>> itcare = explorer.connect("itcare", sandbox=True)
+    >>> itcare.instances(statuses="ACTIVE", tags={"app": "paie"}, progress=False).shape
+    (68, 53)
     """
 
     #: ITCare lists are Spring pages; 200 a page (the size public clients use).
@@ -171,8 +173,11 @@ class ItcareSession(Session):
         ``backup.lastDate``, ``patchParty.patchDate`` as UTC datetimes; ``tags``,
         ``network.dns`` as list columns, e.g. ``explode="tags"``).
 
-        >>> itcare.instances(environments="PRODUCTION", families=["DEBIAN", "RHEL"],
-        ...                  tags="app:paie")                          # doctest: +SKIP
+        >>> import explorer
+        >>> itcare = explorer.connect("itcare", sandbox=True)
+        >>> len(itcare.instances(environments="PRODUCTION", families=["DEBIAN", "RHEL"],
+        ...                      tags="app:paie", progress=False))
+        5
         """
         query = _filters(names=names, types=types, families=families,
                          environments=environments, statuses=statuses, tags=tags,
@@ -192,7 +197,10 @@ class ItcareSession(Session):
         values (``storage.fileSystems`` a list). See also :meth:`filesystems`,
         :meth:`snapshots`, :meth:`networks` for DataFrames.
 
-        >>> itcare.instance(5350129, include=True)["storage.totalSizeDisks"]  # doctest: +SKIP
+        >>> import explorer
+        >>> itcare = explorer.connect("itcare", sandbox=True)
+        >>> itcare.instance(5300013, include=True)["storage.totalSizeDisks"]
+        40
         """
         if include is True:
             wanted: tuple[str, ...] = _INCLUDES
@@ -276,7 +284,10 @@ class ItcareSession(Session):
     ) -> pd.DataFrame:
         """Async actions (``GET /actions``, a bare array). Columns: :data:`ACTION`.
 
-        >>> itcare.actions(statuses="IN_PROGRESS")                       # doctest: +SKIP
+        >>> import explorer
+        >>> itcare = explorer.connect("itcare", sandbox=True)
+        >>> len(itcare.actions(statuses="ERROR"))
+        5
         """
         query = _filters(resourceName=resource_name, resourceId=resource_id,
                          serviceId=service_id, statuses=statuses, requestId=request_id)
@@ -303,6 +314,14 @@ class ItcareSession(Session):
         >>> ack = itcare.request("PATCH", itcare.path("compute", "instances", 5350129),
         ...                      json={"operation": "stop"})            # doctest: +SKIP
         >>> itcare.wait(ack, timeout=300)["status"]                     # doctest: +SKIP
+        'SUCCESS'
+
+        An action that has already ended returns at once (here one from the sandbox):
+
+        >>> import explorer
+        >>> itcare = explorer.connect("itcare", sandbox=True)
+        >>> done = itcare.actions(statuses="SUCCESS", limit=1).iloc[0]
+        >>> itcare.wait(done, progress=False)["status"]
         'SUCCESS'
         """
         if isinstance(action, requests.Response):

@@ -64,8 +64,10 @@ _HINTS = {
 class JindexeSession(Session):
     """A session to the Jindexe API, with DataFrame helpers.
 
-    >>> jx = explorer.connect("jindexe", sandbox=True)   # doctest: +SKIP
-    >>> jx.establishments(q="boulangerie", city="Paris")  # doctest: +SKIP
+    >>> import explorer
+    >>> jx = explorer.connect("jindexe", sandbox=True)
+    >>> len(jx.establishments(q="boulangerie", city="Paris", progress=False))
+    1
     """
 
     paging = JINDEXE_PAGES.with_size(100)
@@ -99,7 +101,10 @@ class JindexeSession(Session):
         ``city`` a city name. Columns: :data:`ESTABLISHMENT` (``address.*``,
         ``location.*``; ``categories``, ``openingHours``, ``pictures`` as list columns).
 
-        >>> jx.establishments(city="Lyon", limit=10)                   # doctest: +SKIP
+        >>> import explorer
+        >>> jx = explorer.connect("jindexe", sandbox=True)
+        >>> len(jx.establishments(city="Lyon", limit=10, progress=False))
+        10
         """
         return self.frame("/public/establishments", q=q, category=category, city=city,
                           limit=limit, progress=progress, explode=explode)
@@ -118,7 +123,10 @@ class JindexeSession(Session):
     def listing(self, establishment_id: int | str) -> pd.Series:
         """The listing ("fiche établissement", ``GET /pro/establishments/{id}``, key and token).
 
-        >>> jx.listing(jx.me()["establishments"][0]["id"])["stats.posts"]  # doctest: +SKIP
+        >>> import explorer
+        >>> jx = explorer.connect("jindexe", sandbox=True)
+        >>> jx.listing(jx.me()["establishments"][0]["id"])["stats.posts"]
+        3
         """
         path = self.path("pro", "establishments", establishment_id)
         record = object_of(self, self.get(path), path)

@@ -280,8 +280,11 @@ class Session:
         one), and the collection's declared time fields become UTC datetimes. Other keyword
         arguments are query parameters (``None`` dropped).
 
-        >>> itcare.frame("/compute/instances", environments="PRODUCTION",
-        ...              limit=10)                                        # doctest: +SKIP
+        >>> import explorer
+        >>> itcare = explorer.connect("itcare", sandbox=True)
+        >>> itcare.frame("/compute/instances", environments="PRODUCTION", limit=10,
+        ...              progress=False).shape
+        (10, 53)
         """
         from .paging import frame
 

@@ -1,9 +1,10 @@
 """Jupyter widgets (ipywidgets 8): a credential form, an ICD browser and a resource view.
 
 >>> import explorer
->>> form = explorer.login("icd")                    # doctest: +SKIP
->>> browser = explorer.widgets.IcdBrowser(form)     # waits for Connect   # doctest: +SKIP
->>> view = explorer.widgets.ResourceView(explorer.connect("itcare", sandbox=True))  # doctest: +SKIP
+>>> form = explorer.login("icd", live=False)
+<CredentialForm icd: not connected>
+>>> browser = explorer.widgets.IcdBrowser(form)     # waits for Connect
+>>> view = explorer.widgets.ResourceView(explorer.connect("itcare", sandbox=True))
 """
 
 from __future__ import annotations

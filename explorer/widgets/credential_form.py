@@ -5,11 +5,11 @@ environment holds without ever showing a secret (an empty field whose placeholde
 "set in ICD_CLIENT_SECRET"), and connects with a real token request. A "Use sandbox" switch
 (on by default when no credentials are set) uses the embedded sandbox instead.
 
->>> form = CredentialForm("icd", live=False)               # doctest: +SKIP
->>> form.inputs["use_sandbox"].value = True                # doctest: +SKIP
->>> form.connect_button.click()                            # doctest: +SKIP
->>> form.session.provider                                  # doctest: +SKIP
-'icd'
+>>> form = CredentialForm("icd", live=False)
+>>> form.inputs["use_sandbox"].value = True
+>>> form.connect_button.click()
+>>> form.session.provider, form.session.deployment
+('icd', 'sandbox')
 """
 
 from __future__ import annotations
@@ -71,7 +71,10 @@ class CredentialForm(w.VBox):
     ``env=`` a mapping to read instead of ``os.environ`` and ``./.env``; ``live=False`` stops the
     timer that keeps "expires in" current (call :meth:`refresh_status` yourself).
 
-    >>> form = CredentialForm("gopacs", on_connect=print, live=False)   # doctest: +SKIP
+    >>> form = CredentialForm("gopacs", on_connect=lambda s: print(s.provider), live=False)
+    >>> form.inputs["use_sandbox"].value = True
+    >>> form.connect_button.click()
+    gopacs
     """
 
     def __init__(self, api: str, *, on_connect: Callable[[Any], Any] | None = None,
@@ -366,8 +369,10 @@ def _duration(seconds: float) -> str:
 def login(api: str, **kwargs: Any) -> CredentialForm:
     """Display a :class:`CredentialForm` for ``api`` and return it.
 
-    >>> form = explorer.login("icd")          # doctest: +SKIP
-    >>> icd = form.session                    # doctest: +SKIP
+    >>> import explorer
+    >>> form = explorer.login("icd", live=False)   # outside Jupyter, display() prints it
+    <CredentialForm icd: not connected>
+    >>> icd = form.session                         # after Connect; None until then
     """
     from IPython.display import display
 

@@ -1,10 +1,15 @@
 """``IcdBrowser``: search ICD-11, read an entity, walk its children and ancestors, fill a basket.
 
->>> icd = explorer.connect("icd", sandbox=True)            # doctest: +SKIP
->>> browser = IcdBrowser(icd)                               # doctest: +SKIP
->>> browser.query.value = "cholera"; browser.search_button.click()   # doctest: +SKIP
->>> browser.results[["code", "title"]].head(1)             # doctest: +SKIP
->>> browser.add_button.click(); browser.selection           # doctest: +SKIP
+>>> import explorer
+>>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
+>>> browser = IcdBrowser(icd)
+>>> browser.query.value = "cholera"; browser.search_button.click()
+>>> browser.results[["code", "title"]].iloc[0].tolist()
+['1A00', 'Cholera']
+>>> browser.select(0)["title"]
+'Cholera'
+>>> browser.add_button.click(); browser.selection["code"].tolist()
+['1A00']
 
 The browser uses the session's analyst methods (``search``, ``entity``, ``children``,
 ``ancestors``) when it has them, and otherwise the raw ICD-API routes.
@@ -127,7 +132,9 @@ class IcdBrowser(w.VBox):
     children and ``ancestors`` the breadcrumb, chapter first (DataFrames); ``error`` the last
     failure or ``None``.
 
-    >>> browser = IcdBrowser(explorer.login("icd"))   # waits for Connect   # doctest: +SKIP
+    >>> import explorer
+    >>> browser = IcdBrowser(explorer.login("icd", live=False))   # waits for Connect
+    <CredentialForm icd: not connected>
     """
 
     def __init__(self, session: Any, *, max_results: int = 50) -> None:

@@ -1,11 +1,13 @@
 """``ResourceView``: pick a collection of an ITCare, GOPACS or Jindexe session, set filters,
 see the DataFrame.
 
->>> itcare = explorer.connect("itcare", sandbox=True)        # doctest: +SKIP
->>> view = ResourceView(itcare)                               # doctest: +SKIP
->>> view.collection.value = "instances"                       # doctest: +SKIP
->>> view.filters["environments"].value = "PRODUCTION"         # doctest: +SKIP
->>> view.load_button.click(); view.frame.shape                # doctest: +SKIP
+>>> import explorer
+>>> itcare = explorer.connect("itcare", sandbox=True)
+>>> view = ResourceView(itcare)
+>>> view.collection.value = "instances"
+>>> view.filters["environments"].value = "PRODUCTION"
+>>> view.load_button.click(); view.frame.shape
+(100, 53)
 
 Collections are the session's own DataFrame methods (``itcare.instances``…) when it has them;
 otherwise the documented collection routes through ``session.frame``.
@@ -70,7 +72,10 @@ class ResourceView(w.VBox):
     ``load_button``: ``frame`` is the DataFrame, shown as a table. ``error`` holds the last
     failure (shown in the widget), or ``None``.
 
-    >>> view = ResourceView(explorer.connect("gopacs", sandbox=True))   # doctest: +SKIP
+    >>> import explorer
+    >>> view = ResourceView(explorer.connect("gopacs", sandbox=True))
+    >>> view.collection.options[:2]
+    ('announcements', 'machine_announcements')
     """
 
     def __init__(self, session: Any, *, limit: int = 100, max_rows: int = 30) -> None:
