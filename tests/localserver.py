@@ -124,3 +124,23 @@ class TokenIssuer:
         token = auth.removeprefix("Bearer ").strip()
         with self.lock:
             return self.valid.get(token, 0) > time.time()
+
+
+def at_once(n: int, fn: Callable[[], object]) -> list[BaseException]:
+    """Run ``fn`` on ``n`` threads released together; return the exceptions they raised."""
+    barrier = threading.Barrier(n)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        barrier.wait()
+        try:
+            fn()
+        except BaseException as exc:  # collected for the test to report
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors

@@ -4,13 +4,13 @@ JSON password grant."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 
 import explorer
 from explorer import sandbox
+from tests.localserver import at_once
 
 # api → (a call that needs the token, grant the session starts with)
 CALLS = {
@@ -88,22 +88,8 @@ def test_sixteen_threads_one_token_request(sb, api):
     call, _ = CALLS[api]
     sb.latency = 0.05  # the token request takes long enough for every thread to wait on it
     session = connect(sb, api)
-    barrier = threading.Barrier(16)
-    errors: list[BaseException] = []
-
-    def work():
-        barrier.wait()
-        try:
-            call(session)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors and sb.token_requests() == 1  # rule 4
+    assert at_once(16, lambda: call(session)) == []
+    assert sb.token_requests() == 1  # rule 4
 
 
 @pytest.mark.parametrize("api,status,error", [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -10,7 +9,7 @@ from werkzeug.wrappers import Request, Response
 
 import explorer
 from tests.core.conftest import CLIENT_ID, SECRET, connect_kc
-from tests.localserver import json_response
+from tests.localserver import at_once, json_response
 
 
 def grants(server) -> list[str]:
@@ -174,22 +173,7 @@ def _slow_token_endpoint(keycloak):
 def test_sixteen_threads_cause_one_token_request(keycloak):
     _slow_token_endpoint(keycloak)
     session = connect_kc(keycloak)
-    barrier = threading.Barrier(16)
-    errors = []
-
-    def work():
-        barrier.wait()
-        try:
-            session.get("/items")
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    assert at_once(16, lambda: session.get("/items")) == []
     assert keycloak.count("/token") == 1
 
 
@@ -198,17 +182,7 @@ def test_sixteen_threads_seeing_401_cause_one_renewal(keycloak):
     session.get("/items")
     _slow_token_endpoint(keycloak)
     keycloak.issuer.valid.clear()
-    barrier = threading.Barrier(16)
-
-    def work():
-        barrier.wait()
-        session.get("/items")
-
-    threads = [threading.Thread(target=work) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    assert at_once(16, lambda: session.get("/items")) == []
     assert keycloak.count("/token") == 2  # the first grant + one renewal
 
 
