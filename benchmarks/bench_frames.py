@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
 import pandas as pd  # noqa: E402
 
 from benchmarks._records import instance_records  # noqa: E402
+from benchmarks._remote import RemoteSandbox  # noqa: E402
 from explorer.apis.itcare import INSTANCE  # noqa: E402
 from explorer.session.frames import to_frame  # noqa: E402
 
@@ -81,38 +82,15 @@ def bench_records(n: int, repeats: int) -> list[dict[str, Any]]:
     ]
 
 
-def _serve(conn: Any, latency: float) -> None:
-    """Child process: a sandbox with ``latency``; answers count/reset/stop over ``conn``."""
-    from explorer import sandbox
-
-    with sandbox.start(latency=latency) as sb:
-        conn.send(sb.credentials("itcare"))
-        while True:
-            command, arg = conn.recv()
-            if command == "count":
-                conn.send(sb.count(arg))
-            elif command == "reset":
-                sb.reset_counters()
-                conn.send(None)
-            else:
-                conn.send(None)
-                return
-
-
 def bench_fetch(repeats: int, latency: float) -> list[dict[str, Any]]:
     """Concurrent paging against page-by-page; the sandbox runs in its own process so that
     its work does not compete with the client for this process's GIL."""
-    import multiprocessing as mp
-
     import explorer
 
-    ctx = mp.get_context("spawn")
-    parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_serve, args=(child, latency), daemon=True)
-    proc.start()
+    sb = RemoteSandbox("itcare", latency=latency)
     rows = []
     try:
-        itcare = explorer.connect("itcare", **parent.recv())
+        itcare = explorer.connect("itcare", **sb.creds)
         itcare.instances(limit=1, progress=False)  # token and data warm-up
         path = "/itcare.cegedim.cloud/itcare/compute/instances"
         cases = [("page by page (1 worker)", 1), ("concurrent (8 workers)", 8)]
@@ -120,13 +98,11 @@ def bench_fetch(repeats: int, latency: float) -> list[dict[str, Any]]:
         requests_made: dict[str, int] = {}
         for _ in range(repeats):
             for name, workers in cases:
-                parent.send(("reset", None))
-                parent.recv()
+                sb.reset()
                 seconds = _timed(lambda w=workers: itcare.frame(
                     "/compute/instances", workers=w, progress=False))
                 timings[name].append(seconds)
-                parent.send(("count", path))
-                requests_made[name] = parent.recv()
+                requests_made[name] = sb.count(path)
         base = statistics.median(timings[cases[0][0]])
         for name, _ in cases:
             median = statistics.median(timings[name])
@@ -135,9 +111,7 @@ def bench_fetch(repeats: int, latency: float) -> list[dict[str, Any]]:
                          "note": f"{requests_made[name]} requests, "
                                  f"{latency * 1000:.0f} ms latency each"})
     finally:
-        parent.send(("stop", None))
-        parent.recv()
-        proc.join(10)
+        sb.stop()
     return rows
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import multiprocessing as mp
 import statistics
 import sys
 import tempfile
@@ -41,54 +40,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import explorer  # noqa: E402
+from benchmarks._remote import RemoteSandbox  # noqa: E402
 from explorer.apis.icd.tree import tree_frame  # noqa: E402
 
 CHAPTER = "S1"
 PREFIX = "/id.who.int/icd"
-
-
-# -- sandbox in a child process ------------------------------------------------------------------
-def _serve(conn: Any, latency: float, entities: int) -> None:
-    from explorer import sandbox
-
-    sb = sandbox.start(latency=latency)
-    sb.state.synthetic_icd = entities
-    conn.send(sb.credentials("icd"))
-    while True:
-        cmd, arg = conn.recv()
-        if cmd == "count":
-            conn.send(sb.count(arg))
-        elif cmd == "reset":
-            sb.reset_counters()
-            conn.send(None)
-        else:
-            sb.stop()
-            conn.send(None)
-            return
-
-
-class RemoteSandbox:
-    """The sandbox in a child process; ``count``/``reset`` go through a pipe."""
-
-    def __init__(self, latency: float, entities: int) -> None:
-        ctx = mp.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve, args=(child, latency, entities), daemon=True)
-        self._proc.start()
-        self.creds: dict[str, Any] = self._conn.recv()
-
-    def count(self) -> int:
-        self._conn.send(("count", PREFIX))
-        return self._conn.recv()
-
-    def reset(self) -> None:
-        self._conn.send(("reset", None))
-        self._conn.recv()
-
-    def stop(self) -> None:
-        self._conn.send(("stop", None))
-        self._conn.recv()
-        self._proc.join(10)
 
 
 # -- the two crawlers ---------------------------------------------------------------------------
@@ -147,7 +103,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Run every measurement; medians (s), request counts, sizes."""
-    sb = RemoteSandbox(args.latency, args.entities)
+    sb = RemoteSandbox("icd", latency=args.latency, synthetic_icd=args.entities)
     results: dict[str, list[float]] = {}
     counts: dict[str, list[int]] = {}
     rows_seen = set()
@@ -159,18 +115,18 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 sb.reset()
                 t, df = timed(lambda icd=icd: icd.tree(CHAPTER))
                 results.setdefault("first", []).append(t)
-                counts.setdefault("first", []).append(sb.count())
+                counts.setdefault("first", []).append(sb.count(PREFIX))
                 rows_seen.add(len(df))
                 sb.reset()
                 t, df = timed(lambda icd=icd: icd.tree(CHAPTER))
                 results.setdefault("same", []).append(t)
-                counts.setdefault("same", []).append(sb.count())
+                counts.setdefault("same", []).append(sb.count(PREFIX))
                 icd2 = explorer.connect("icd", **sb.creds, cache=cache, workers=args.workers,
                                         progress=False)
                 sb.reset()
                 t, df = timed(lambda icd2=icd2: icd2.tree(CHAPTER))
                 results.setdefault("new", []).append(t)
-                counts.setdefault("new", []).append(sb.count())
+                counts.setdefault("new", []).append(sb.count(PREFIX))
                 icd.close()
                 icd2.close()
             token = icd.token.access_token
@@ -179,7 +135,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 sb.reset()
                 t, n = timed(lambda: sequential_walk(sb, release, token))
                 results.setdefault("seq", []).append(t)
-                counts.setdefault("seq", []).append(sb.count())
+                counts.setdefault("seq", []).append(sb.count(PREFIX))
                 rows_seen.add(n)
     finally:
         sb.stop()
