@@ -5,6 +5,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+__all__ = ["card"]
+
 
 def card(title: str, rows: dict[str, Any]) -> str:
     """An HTML table with a title; every value is escaped.

@@ -1,11 +1,17 @@
 """Command line: the seeds' curl steps, with explorer's sessions.
 
-    explorer token icd                 print a bearer token (what the seeds do with curl)
-    explorer get icd /icd/entity       print the JSON of a GET
+    explorer token <api>               print a bearer token (what the seeds do with curl)
+    explorer get <api> <path>          print the JSON of a GET
     explorer sandbox [--port 8765]     run the sandbox in the foreground
 
-Add ``--sandbox`` to ``token``/``get`` to use the embedded sandbox. Credentials come from the
-environment (``ICD_CLIENT_ID``…) or a ``.env`` file. Errors print one clear line, exit code 1.
+``<api>`` is any registered provider (``explorer.apis.names()``). Add ``--sandbox`` to
+``token``/``get`` to use the embedded sandbox. Credentials come from the environment or a
+``.env`` file, as ``connect`` reads them. Errors print one clear line, exit code 1.
+
+>>> main(["get", "icd", "/icd/entity", "--sandbox"])  # doctest: +ELLIPSIS
+{
+  "@context": ...
+0
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import argparse
 import json
 import sys
 
+from . import apis
 from .errors import ExplorerError
 
 __all__ = ["main"]
@@ -24,13 +31,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     for cmd, text in (("token", "print a bearer token"), ("get", "GET a path, print JSON")):
         s = sub.add_parser(cmd, help=text)
-        s.add_argument("api", help="icd, itcare, gopacs or jindexe")
+        s.add_argument("api", help=", ".join(apis.names()) + " (or another registered API)")
         if cmd == "get":
             s.add_argument("path", help="path under the API's base URL, e.g. /icd/entity")
             s.add_argument("-q", "--query", action="append", default=[], metavar="KEY=VALUE",
                            help="query parameter (repeatable)")
         s.add_argument("--sandbox", action="store_true", help="use the embedded sandbox")
-        s.add_argument("--environment", help="GOPACS environment (acceptance, production)")
+        s.add_argument("--environment", help="the API's environment, for APIs that have "
+                                             "several (GOPACS: acceptance, production)")
         s.add_argument("--base-url", help="override the API base URL")
         s.add_argument("--token-url", help="override the token URL")
     s = sub.add_parser("sandbox", help="run the sandbox in the foreground")

@@ -22,7 +22,8 @@ JWT = re.compile(r"eyJ[A-Za-z0-9_-]{12,}\.eyJ")
 SECRET_FIELD = re.compile(
     r"\"(client_secret|password|access_token|refresh_token)\"\s*:\s*\"[^\"<.]{12,}\"")
 SECRET_KEYS = ("client_secret", "password", "api_key")
-#: Obviously fake values that tests use on purpose (tests/core: a test server's token, a password).
+#: Obviously fake values that tests use on purpose (tests/keycloak.py: a test server's token,
+#: a password).
 FAKE_VALUES = {"opaque-token-value-123", "right-password"}
 #: This file's own patterns would match themselves.
 SELF = Path(__file__).resolve()

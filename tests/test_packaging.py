@@ -27,6 +27,7 @@ def test_environment_yml_matches_pyproject():
     wanted = {_name(r) for r in project["dependencies"]}
     for extra in project["optional-dependencies"].values():
         wanted |= {_name(r) for r in extra}
+    wanted.discard(project["name"])  # extras that pull other extras ("explorer[sandbox]")
     listed = set()
     text = (ROOT / "environment.yml").read_text()
     for line in text.split("dependencies:", 1)[1].splitlines():
@@ -48,3 +49,31 @@ def test_ruff_is_clean():
     result = subprocess.run([ruff, "check", "explorer", "tests", "benchmarks"], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_plain_install_needs_no_sandbox_or_widget_library(keycloak):
+    """``pip install explorer`` (no extras) talks to a real API: werkzeug, cryptography and
+    ipywidgets are not needed (they are blocked here, in a fresh interpreter)."""
+    from tests.keycloak import CLIENT_ID, SECRET
+
+    code = f"""
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("werkzeug", "cryptography", "ipywidgets", "anywidget"):
+            raise ImportError("blocked: " + name)
+sys.meta_path.insert(0, Block())
+import explorer
+s = explorer.connect(token_url={keycloak.url + '/token'!r}, client_id={CLIENT_ID!r},
+                     client_secret={SECRET!r}, base_url={keycloak.url + '/api'!r})
+print(len(s.frame("/items", progress=False)))
+try:
+    explorer.login("icd")
+except ImportError as exc:
+    print("widgets:", exc)
+"""
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "2" and "pip install 'explorer[notebooks]'" in lines[1]

@@ -1,4 +1,4 @@
-"""GOPACS: profile, session and DataFrames (seed "OAuth2 Client credentials …", apis.md §2).
+"""GOPACS: provider, session and DataFrames (seed "OAuth2 Client credentials …", apis.md §2).
 
 Client credentials with id and secret in the form body on Keycloak realm ``gopacs``, in the
 ``acceptance`` or ``production`` environment. Several hosts: ``base_url`` (UFTP participants,
@@ -20,36 +20,36 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
-import requests
 
-from ..errors import ApiError, ConfigurationError, NotFound
-from ..session import Session
-from ..session.frames import (
-    TIME_DTYPE,
-    Spec,
-    epoch_ms,
-    object_of,
-    parse_times,
-    timestamp,
-    to_frame,
-    to_series,
+from ..auth import Route
+from ..errors import NotFound
+from ..session import (
+    Collection,
+    ErrorWords,
+    Field,
+    Filter,
+    Provider,
+    Session,
+    Single,
+    SpringPages,
 )
-from ..session.paging import NO_PAGES, SPRING_PAGES, fetch_records
-from ..session.session import provider_words
-from .profile import Profile
+from ..session.collections import timestamp
+from ..session.frames import TIME_DTYPE, parse_times, to_frame, to_series
+from ..session.session import object_of
 
-__all__ = ["ANNOUNCEMENT", "CLEARED_BUCKET", "PROFILE", "GopacsSession"]
+__all__ = ["ANNOUNCEMENT", "CLEARED_BUCKET", "PROVIDER", "GopacsSession"]
 
 QUARTER = pd.Timedelta(minutes=15)
 
 # -- declared collections ------------------------------------------------------------------------
 _TIMESPAN = ("startTime", "endTime", "durationInHours", "numberOfQuartersInTimeSpan")
-ANNOUNCEMENT = Spec(
+ANNOUNCEMENT = Collection(
     path="/public/announcements",
+    name="announcements",
+    title="Congestion announcements",
     base="idcons_url",
     columns=(
         "id", "problemId", "message", "type", "complianceType", "announcementState",
@@ -62,20 +62,38 @@ ANNOUNCEMENT = Spec(
     epoch_ms=("createdTimestamp", "lastUpdatedTimestamp", "day", "problemPeriod.startTime",
               "problemPeriod.endTime", "bidValidityPeriod.startTime",
               "bidValidityPeriod.endTime"),
-    paging=SPRING_PAGES.with_size(500),
+    paging=SpringPages(500),
 )
-MACHINE_ANNOUNCEMENT = Spec(path="/machineannouncements", base="idcons_url",
-                            columns=ANNOUNCEMENT.columns, epoch_ms=ANNOUNCEMENT.epoch_ms,
-                            paging=NO_PAGES)
-CLEARED_BUCKET = Spec(
+MACHINE_ANNOUNCEMENT = Collection(
+    path="/machineannouncements", name="machine_announcements",
+    title="Announcements for machines", base="idcons_url", columns=ANNOUNCEMENT.columns,
+    epoch_ms=ANNOUNCEMENT.epoch_ms, paging=Single(),
+    filters=(Filter("postal_code", param="postalcode", label="Postal code",
+                    help="4 digits match the area"),
+             Filter("start", param="starttime", label="From", kind="date", time_format="ms"),
+             Filter("end", param="endtime", label="Until", kind="date", time_format="ms"),
+             Filter("type", label="Type", kind="choice",
+                    choices=("CONGESTIONMANAGEMENT", "CONGESTIONMANAGEMENT_CAPACITY_LIMITATION")),
+             Filter("state", label="State", kind="choice",
+                    choices=("ANNOUNCEMENT_OPEN", "ANNOUNCEMENT_CLOSED",
+                             "ANNOUNCEMENT_CANCELLED"))))
+CLEARED_BUCKET = Collection(
     path="/clearedbuckets",
+    name="cleared_buckets",
+    title="Cleared buckets",
     base="reporting_url",
     columns=("clearingEventId", "organisationName", "buyVolumeInMWh", "sellVolumeInMWh",
              "startTime", "endTime", "clearedVolumesForPtus"),
     iso_times=("startTime", "endTime", "clearedVolumesForPtus.startTime",
                "clearedVolumesForPtus.endTime"),
-    paging=SPRING_PAGES.with_size(500),
+    paging=SpringPages(500),
+    filters=(Filter("start", label="From", kind="date"),
+             Filter("end", label="Until", kind="date")),
 )
+EXPENSES = Collection(path="/expenses", name="expenses", title="Monthly expenses",
+                      base="reporting_url", paging=Single())
+PERFORMANCE = Collection(path="/performance-metrics", name="performance_metrics",
+                         title="Performance metrics", base="reporting_url", paging=Single())
 PTU_COLUMNS = ("clearingEventId", "organisationName", "bucketStartTime", "bucketEndTime",
                "startTime", "endTime", "buyVolumeInMW", "sellVolumeInMW")
 PROFILE_COLUMNS = ("announcementId", "organisationName", "quarter", "start", "end",
@@ -85,12 +103,9 @@ EXPENSE_COLUMNS = ("year", "month", "period", "organisationId", "organisationNam
                    "sellVolume", "buyVolume", "spread")
 METRIC_KEYS = ("spreadInEuro", "buyVolumeInMWh", "sellVolumeInMWh", "buyOrderPriceInEuro",
                "sellOrderPriceInEuro")
-PARTICIPANT = Spec(columns=("domain", "publicKey"))
+PARTICIPANT = Collection(columns=("domain", "publicKey"))
 _API_KEY_HINT = ("set api_key=… (or GOPACS_API_KEY); generate it in the GOPACS UI: "
                  "User menu > Settings > Generate API-key")
-_TOKEN_HINT = ("set client_id=… (or GOPACS_CLIENT_ID) and client_secret=… (or "
-               "GOPACS_CLIENT_SECRET); create an API client in the GOPACS UI "
-               "(API Clients > + Add)")
 
 
 class GopacsSession(Session):
@@ -102,26 +117,9 @@ class GopacsSession(Session):
     (10, 7)
     """
 
-    paging = SPRING_PAGES.with_size(500)
-    frame_specs = (ANNOUNCEMENT, MACHINE_ANNOUNCEMENT, CLEARED_BUCKET)
-
-    def __init__(self, profile: Profile, *, environment: str | None = None, **kwargs) -> None:
-        super().__init__(profile, **kwargs)
-        self.environment = environment or profile.default_environment
-
-    def _needs(self, url: str) -> tuple[bool, bool]:
-        if url.startswith(self.urls["base_url"] + "/"):
-            return True, False
-        if url.startswith(self.urls["idcons_url"] + "/") and "/public-api/" in urlsplit(url).path:
-            return False, True
-        return False, False
-
-    def _missing(self, what: str) -> ConfigurationError:
-        hint = _API_KEY_HINT if "key" in what else _TOKEN_HINT
-        where = ("the IDCONS public-api (API_KEY header)" if "key" in what
-                 else "the UFTP participants API (Bearer token)")
-        return ConfigurationError(f"this call needs {what} for {where}, and none was "
-                                  "configured", provider=self.provider, hint=hint)
+    def __init__(self, api: Provider, *, environment: str | None = None, **kwargs: Any) -> None:
+        super().__init__(api, **kwargs)
+        self.environment = environment or api.default_environment
 
     # -- IDCONS ---------------------------------------------------------------------------------
     def announcements(self, *, limit: int | None = None, progress: bool = True,
@@ -155,9 +153,9 @@ class GopacsSession(Session):
         1
         """
         return self.frame("/machineannouncements", base="idcons_url", progress=False,
-                          postalcode=None if postal_code is None else str(postal_code),
-                          starttime=epoch_ms(start), endtime=epoch_ms(end), type=type,
-                          state=state)
+                          **MACHINE_ANNOUNCEMENT.query(dict(
+                              postal_code=postal_code, start=start, end=end, type=type,
+                              state=state)))
 
     def announcement(self, announcement_id: str) -> pd.Series:
         """One public announcement, found by id in ``/public/announcements``."""
@@ -165,9 +163,7 @@ class GopacsSession(Session):
                          name=announcement_id)
 
     def _announcement(self, announcement_id: str) -> dict[str, Any]:
-        records, _ = fetch_records(
-            lambda q: self.get("/public/announcements", base="idcons_url", params=q),
-            paging=ANNOUNCEMENT.paging or SPRING_PAGES, progress=False)
+        records = self.records("/public/announcements", base="idcons_url", progress=False)
         for record in records:
             if isinstance(record, dict) and str(record.get("id")) == str(announcement_id):
                 return record
@@ -217,7 +213,8 @@ class GopacsSession(Session):
         ['announcementId', 'startTime', 'endTime', 'category', 'ean']
         """
         aid = _announcement_id(announcement)
-        path = self.path("public-api", "1.0", "announcements", aid, "eansolvingeffectivity")
+        path = self.id_path("public-api", "1.0", "announcements", aid, "eansolvingeffectivity",
+                            what="announcement id")
         answer = self.get(path, base="idcons_url")
         rows: dict[str, list[Any]] = {c: [] for c in EAN_COLUMNS}
         for span in answer if isinstance(answer, list) else []:
@@ -336,48 +333,15 @@ class GopacsSession(Session):
         >>> gopacs.participant("dso.liander.nl").index.tolist()
         ['domain', 'publicKey']
         """
-        path = self.path("uftp-participants", "v3", "participants", domain)
+        path = self.id_path("uftp-participants", "v3", "participants", domain, what="domain")
         record = object_of(self, self.get(path), path)
         return to_series(record, PARTICIPANT, name=domain)
 
     def contract_participants(self, contract_id: str, role: str = "DSO") -> pd.DataFrame:
         """UFTP participants of a contract in a role (``AGR`` or ``DSO``): domain, publicKey."""
-        path = self.path("uftp-participants", "v3", "participants", "contracts", contract_id,
-                         "roles", role.upper())
+        path = self.id_path("uftp-participants", "v3", "participants", "contracts",
+                            contract_id, "roles", role.upper(), what="contract id")
         return to_frame(self.get(path), PARTICIPANT)
-
-    # -- errors -----------------------------------------------------------------------------------
-    def error_for(self, resp: requests.Response, body: Any,
-                  params: Mapping[str, Any] | None) -> ApiError:
-        """Spring Boot error bodies and empty ones, with GOPACS-specific hints."""
-        status = resp.status_code
-        path = urlsplit(resp.url).path
-        query = dict(params or {})
-        words = provider_words(body)
-        if isinstance(body, Mapping) and body.get("message"):
-            words = str(body["message"])
-        head = f"HTTP {status} {resp.reason or ''}".strip()
-        message = head + (f" — {words}" if words and words != resp.reason else "")
-        if status == 401 and "/public-api/" in path:
-            message += ": the API_KEY was refused"
-            hint = "check the key; " + _API_KEY_HINT
-        elif status == 404 and "/uftp-participants/" in path:
-            hint = "no such UFTP participant or contract (check the domain or contract id)"
-        elif status == 404:
-            hint = "check the id or path"
-        elif status == 400:
-            shown = ", ".join(f"{k}={v!r}" for k, v in query.items())
-            hint = "check the parameters" + (f" ({shown}); times are epoch milliseconds"
-                                             if shown else "")
-        elif status == 403:
-            hint = "this API client lacks the role for this API; check its roles in the UI"
-        elif status >= 500 or status == 429:
-            hint = "the service is busy or down; retry later (retries were already made)"
-        else:
-            hint = None
-        cls = NotFound if status == 404 else ApiError
-        return cls(message, status=status, body=body, params=query, provider=self.provider,
-                   url=resp.url, hint=hint, redact=self.redact)
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -496,7 +460,13 @@ def _env(auth: str, api: str, idcons: str) -> dict[str, str]:
     }
 
 
-PROFILE = Profile(
+_HINTS: dict[int | str, str] = {
+    404: "check the id or path",
+    400: "check the parameters; times are epoch milliseconds",
+    403: "this API client lacks the role for this API; check its roles in the UI",
+}
+
+PROVIDER = Provider(
     name="gopacs",
     title="GOPACS",
     grant="client_credentials",
@@ -508,11 +478,30 @@ PROFILE = Profile(
     },
     default_environment="production",
     auth_method="client_secret_post",
-    headers={"Accept": "application/json"},
     api_key_header="API_KEY",
-    env={"client_id": "GOPACS_CLIENT_ID", "client_secret": "GOPACS_CLIENT_SECRET",
-         "environment": "GOPACS_ENVIRONMENT", "api_key": "GOPACS_API_KEY"},
-    required=(),
+    routes=(
+        Route("/", base="base_url", credentials=("token",),
+              why="the UFTP participants API (Bearer token)"),
+        Route("/public-api/", base="idcons_url", credentials=("api_key",),
+              why="the IDCONS public-api (API_KEY header)"),
+    ),
+    fields=(
+        Field("client_id", env="GOPACS_CLIENT_ID"),
+        Field("client_secret", env="GOPACS_CLIENT_SECRET", secret=True),
+        Field("api_key", label="API key", env="GOPACS_API_KEY", secret=True,
+              help=_API_KEY_HINT),
+        Field("environment", env="GOPACS_ENVIRONMENT", kind="setting",
+              choices=("acceptance", "production")),
+    ),
+    errors=ErrorWords(
+        keys=("message", "errorMessage", "error_description", "detail", "title", "error"),
+        hints=_HINTS,
+        path_hints=((404, "/uftp-participants/",
+                     "no such UFTP participant or contract (check the domain or contract id)"),
+                    (401, "/public-api/", "check the key; " + _API_KEY_HINT)),
+        refused_paths=(("/public-api/", "api_key"),)),
+    collections=(ANNOUNCEMENT, MACHINE_ANNOUNCEMENT, CLEARED_BUCKET, EXPENSES, PERFORMANCE),
+    paging=SpringPages(500),
     signup="create an API client in the GOPACS UI (API Clients > + Add)",
     session_class=GopacsSession,
 )

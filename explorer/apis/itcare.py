@@ -1,4 +1,4 @@
-"""cegedim.cloud ITCare API: profile, session and DataFrames (seed "Authentication", apis.md §1).
+"""cegedim.cloud ITCare API: provider, session and DataFrames (seed "Authentication", apis.md §1).
 
 Client credentials with HTTP Basic on Keycloak realm ``cloud``; API under ``/itcare``. Lists
 are Spring ``Page`` answers (0-based ``page``, ``size``), except ``/actions`` (a bare array).
@@ -24,19 +24,18 @@ from typing import Any
 import pandas as pd
 import requests
 
-from ..errors import ApiError, NotFound
-from ..session import Session
-from ..session.frames import Spec, comma_list, object_of, to_series
-from ..session.paging import NO_PAGES, SPRING_PAGES
+from ..errors import ApiError
+from ..session import Collection, ErrorWords, Field, Filter, Provider, Session, Single, SpringPages
+from ..session.collections import comma_list
+from ..session.frames import to_frame, to_series
 from ..session.parallel import parallel_map, progress_bar
-from ..session.session import provider_words
-from .profile import Profile
+from ..session.session import object_of
 
 __all__ = [
     "ACTION",
     "ENVIRONMENT",
     "INSTANCE",
-    "PROFILE",
+    "PROVIDER",
     "RESOURCE",
     "SERVICE",
     "SNAPSHOT",
@@ -45,9 +44,50 @@ __all__ = [
     "ItcareSession",
 ]
 
+
+def tags(value: Any) -> str | None:
+    """ITCare's ``tags`` filter: ``key:value`` pairs, comma-separated (all required).
+
+    >>> tags({"app": "paie"}), tags([{"key": "app", "value": "web"}, "env:prod"])
+    ('app:paie', 'app:web,env:prod')
+    """
+    if isinstance(value, Mapping):
+        if set(value) == {"key", "value"}:
+            return f"{value['key']}:{value['value']}"
+        return ",".join(f"{k}:{v}" for k, v in value.items())
+    if isinstance(value, Iterable) and not isinstance(value, str):
+        parts = [tags(v) for v in value]
+        return ",".join(p for p in parts if p)
+    return comma_list(value)
+
+
+_FILTERS = (
+    Filter("names", label="Names", help="comma list; * wildcards; !name excludes"),
+    Filter("types", label="Types", kind="choices", choices=("LINUX", "WINDOWS", "AIX")),
+    Filter("families", label="Families", kind="choices",
+           choices=("DEBIAN", "CENTOS", "RHEL", "UBUNTU", "ORACLE", "WINDOWS", "AIX")),
+    Filter("environments", label="Environments", kind="choices",
+           choices=("PRODUCTION", "QA", "DEVELOPMENT", "TEST")),
+    Filter("statuses", label="Statuses", kind="choices", choices=("ACTIVE", "INACTIVE")),
+    Filter("tags", label="Tags", help="key:value, comma-separated (all required)",
+           encode_value=tags),
+    Filter("services", label="Service ids", kind="number"),
+    Filter("az", label="Availability zones", help="e.g. EB-A"),
+    Filter("ip", label="IP addresses"),
+    Filter("vlan", label="VLANs", help="e.g. EB_1125_DMZ8"),
+    Filter("backup_status", param="backupStatus", label="Backup status", kind="choices",
+           choices=("SUCCESS", "FAILED", "NONE")),
+    Filter("recovery_status", param="recoveryStatus", label="Recovery status"),
+    Filter("included_in_patch_party", param="includedInPatchParty",
+           label="In the patch party", kind="bool"),
+    Filter("clouds", label="Cloud ids", kind="number"),
+)
+
 # -- declared collections ------------------------------------------------------------------------
-INSTANCE = Spec(
+INSTANCE = Collection(
     path="/compute/instances",
+    name="instances",
+    title="Instances",
     columns=(
         "id", "internalResourceId", "name", "path", "category", "resourceType", "type",
         "family", "status", "environment", "serviceId", "serviceKey", "serviceName", "cloudId",
@@ -62,43 +102,60 @@ INSTANCE = Spec(
         "patchParty.patchTag", "tags", "loadbalancers", "isMemberOFLoadBalancer", "replication",
     ),
     iso_times=("creationTime", "backup.lastDate", "patchParty.patchDate"),
+    filters=_FILTERS,
 )
-INSTANCE_DETAIL = Spec(path="/compute/instances/{id}", columns=INSTANCE.columns,
-                       iso_times=INSTANCE.iso_times)
-RESOURCE = Spec(
+INSTANCE_DETAIL = Collection(path="/compute/instances/{id}", columns=INSTANCE.columns,
+                             iso_times=INSTANCE.iso_times, paging=Single())
+RESOURCE = Collection(
     path="/compute/resources",
+    name="resources",
+    title="Resources",
     columns=("id", "name", "path", "category", "resourceType", "type", "family", "status",
              "environment", "serviceId", "serviceName", "availabilityZone", "creationTime",
              "tags"),
     iso_times=("creationTime",),
+    filters=_FILTERS,
 )
-SERVICE = Spec(
+SERVICE = Collection(
     path="/compute/services",
+    name="services",
+    title="Services",
     columns=("id", "key", "name", "code", "description", "status", "organisationName",
              "creationTime"),
     iso_times=("creationTime",),
 )
-SERVICE_DETAIL = Spec(path="/compute/services/{id}", columns=SERVICE.columns,
-                      iso_times=SERVICE.iso_times)
-ENVIRONMENT = Spec(path="/compute/environments", columns=("id", "name", "label"))
-ACTION = Spec(
+SERVICE_DETAIL = Collection(path="/compute/services/{id}", columns=SERVICE.columns,
+                            iso_times=SERVICE.iso_times, paging=Single())
+ENVIRONMENT = Collection(path="/compute/environments", name="environments",
+                         title="Environments", columns=("id", "name", "label"))
+ACTION = Collection(
     path="/actions",
+    name="actions",
+    title="Actions",
     columns=("id", "status", "process", "family", "resourceName", "resourceType", "message",
              "submittedAt", "submittedBy", "lastUpdatedAt", "completedAt"),
     iso_times=("submittedAt", "lastUpdatedAt", "completedAt"),
-    paging=NO_PAGES,
+    paging=Single(),
+    filters=(Filter("statuses", label="Statuses", kind="choices",
+                    choices=("SUCCESS", "IN_PROGRESS", "ERROR")),
+             Filter("resource_name", param="resourceName", label="Resource name"),
+             Filter("resource_id", param="resourceId", label="Resource id", kind="number"),
+             Filter("service_id", param="serviceId", label="Service id", kind="number"),
+             Filter("request_id", param="requestId", label="Request id")),
 )
-ACTION_DETAIL = Spec(path="/actions/{id}", columns=ACTION.columns, iso_times=ACTION.iso_times)
-SNAPSHOT = Spec(
+ACTION_DETAIL = Collection(path="/actions/{id}", columns=ACTION.columns,
+                           iso_times=ACTION.iso_times, paging=Single())
+SNAPSHOT = Collection(
     path="/compute/instances/{id}/snapshots",
     columns=("id", "label", "createdBy", "creationDate", "recoveryDate", "expirationDate",
              "description", "changeReference", "size"),
     iso_times=("creationDate", "recoveryDate", "expirationDate"),
-    paging=NO_PAGES,
+    paging=Single(),
 )
-NETWORK = Spec(path="/compute/instances/{id}/networks",
-               columns=("technicalID", "cidr", "scope", "ipAddress", "dns"), paging=NO_PAGES)
-FILESYSTEM = Spec(columns=("mountingPoint", "type", "sizeOf", "free"))
+NETWORK = Collection(path="/compute/instances/{id}/networks",
+                     columns=("technicalID", "cidr", "scope", "ipAddress", "dns"),
+                     paging=Single())
+FILESYSTEM = Collection(columns=("mountingPoint", "type", "sizeOf", "free"))
 
 _INCLUDES = ("networks", "storage", "snapshots")
 _FINAL = ("SUCCESS", "ERROR")
@@ -123,8 +180,8 @@ class ActionTimeout(ApiError, TimeoutError):
 
 
 def _filters(**values: Any) -> dict[str, str]:
-    """Query parameters: lists → comma lists, ``None`` dropped (names are ITCare's)."""
-    return {k: v for k, v in ((k, comma_list(v)) for k, v in values.items()) if v is not None}
+    """Query parameters by filter name (see :data:`INSTANCE`'s filters); ``None`` dropped."""
+    return INSTANCE.query(values)
 
 
 class ItcareSession(Session):
@@ -135,11 +192,6 @@ class ItcareSession(Session):
     >>> itcare.instances(statuses="ACTIVE", tags={"app": "paie"}, progress=False).shape
     (68, 53)
     """
-
-    #: ITCare lists are Spring pages; 200 a page (the size public clients use).
-    paging = SPRING_PAGES.with_size(200)
-    frame_specs = (INSTANCE, INSTANCE_DETAIL, RESOURCE, SERVICE, SERVICE_DETAIL, ENVIRONMENT,
-                   ACTION, ACTION_DETAIL, SNAPSHOT, NETWORK)
 
     # -- compute ----------------------------------------------------------------------------------
     def instances(
@@ -181,9 +233,9 @@ class ItcareSession(Session):
         """
         query = _filters(names=names, types=types, families=families,
                          environments=environments, statuses=statuses, tags=tags,
-                         services=services, az=az, ip=ip, vlan=vlan, backupStatus=backup_status,
-                         recoveryStatus=recovery_status,
-                         includedInPatchParty=included_in_patch_party, clouds=clouds,
+                         services=services, az=az, ip=ip, vlan=vlan, backup_status=backup_status,
+                         recovery_status=recovery_status,
+                         included_in_patch_party=included_in_patch_party, clouds=clouds,
                          sort=sort)
         return self.frame("/compute/instances", limit=limit, explode=explode,
                           progress=progress, **query, **params)
@@ -213,7 +265,7 @@ class ItcareSession(Session):
         unknown = [w for w in wanted if w not in _INCLUDES]
         if unknown:
             raise ValueError(f"unknown include {unknown}; use any of {list(_INCLUDES)}")
-        base = self.path("compute", "instances", instance_id)
+        base = self.id_path("compute", "instances", instance_id)
         paths = [base] + [f"{base}/{w}" for w in wanted]
         answers = parallel_map(self.get, paths, workers=4, progress=False)
         record = dict(object_of(self, answers[0], base))
@@ -223,7 +275,7 @@ class ItcareSession(Session):
 
     def networks(self, instance_id: int | str) -> pd.DataFrame:
         """Network interfaces of one instance (``…/{id}/networks``), one row each."""
-        return self.frame(self.path("compute", "instances", instance_id, "networks"),
+        return self.frame(self.id_path("compute", "instances", instance_id, "networks"),
                           progress=False)
 
     def filesystems(self, instance_id: int | str) -> pd.DataFrame:
@@ -231,9 +283,7 @@ class ItcareSession(Session):
 
         ``attrs`` holds ``totalSizeDisks`` and ``totalSizeFileSystems``.
         """
-        from ..session.frames import to_frame
-
-        path = self.path("compute", "instances", instance_id, "storage")
+        path = self.id_path("compute", "instances", instance_id, "storage")
         storage = object_of(self, self.get(path), path)
         systems = storage.get("fileSystems")
         df = to_frame(systems if isinstance(systems, list) else [], FILESYSTEM)
@@ -242,7 +292,7 @@ class ItcareSession(Session):
 
     def snapshots(self, instance_id: int | str) -> pd.DataFrame:
         """Snapshots of one instance (``…/{id}/snapshots``; often none: an empty frame)."""
-        return self.frame(self.path("compute", "instances", instance_id, "snapshots"),
+        return self.frame(self.id_path("compute", "instances", instance_id, "snapshots"),
                           progress=False)
 
     def resources(self, *, limit: int | None = None, progress: bool = True,
@@ -263,7 +313,7 @@ class ItcareSession(Session):
 
     def service(self, service_id: int | str) -> pd.Series:
         """One service (``GET /compute/services/{id}``)."""
-        path = self.path("compute", "services", service_id)
+        path = self.id_path("compute", "services", service_id)
         record = object_of(self, self.get(path), path)
         return to_series(record, SERVICE_DETAIL, name=record.get("name"))
 
@@ -289,8 +339,9 @@ class ItcareSession(Session):
         >>> len(itcare.actions(statuses="ERROR"))
         5
         """
-        query = _filters(resourceName=resource_name, resourceId=resource_id,
-                         serviceId=service_id, statuses=statuses, requestId=request_id)
+        query = ACTION.query(dict(resource_name=resource_name, resource_id=resource_id,
+                                  service_id=service_id, statuses=statuses,
+                                  request_id=request_id))
         return self.frame("/actions", limit=limit, progress=False, **query)
 
     def action(self, action_id: Any) -> pd.Series:
@@ -298,7 +349,7 @@ class ItcareSession(Session):
 
         ``action_id`` is an id, a 202 acknowledgement (dict or ``requests.Response``) or a row.
         """
-        path = self.path("actions", _action_id(action_id))
+        path = self.id_path("actions", _action_id(action_id))
         record = object_of(self, self.get(path), path)
         return to_series(record, ACTION_DETAIL, name=record.get("id"))
 
@@ -330,7 +381,7 @@ class ItcareSession(Session):
                 and action.get("status") in _FINAL:
             return to_series(action, ACTION_DETAIL)  # a dry run: nothing to follow
         aid = _action_id(action)
-        url = self.path("actions", aid)
+        url = self.id_path("actions", aid)
         deadline = time.monotonic() + timeout
         record: dict[str, Any] = {}
         with progress_bar(None, f"action {aid}", progress) as bar:
@@ -359,30 +410,6 @@ class ItcareSession(Session):
                         hint=f"wait longer: itcare.wait({aid}, timeout=…)")
                 time.sleep(min(interval, left))
 
-    # -- errors -------------------------------------------------------------------------------
-    def error_for(self, resp: requests.Response, body: Any,
-                  params: Mapping[str, Any] | None) -> ApiError:
-        """ITCare's ``{status, errorCode, errorDesc, errorMessage}``, or an empty body."""
-        status = resp.status_code
-        head = f"HTTP {status} {resp.reason or ''}".strip()
-        query = dict(params or {})
-        if isinstance(body, Mapping) and ("errorCode" in body or "errorMessage" in body):
-            words = provider_words(body) or ""
-            code, desc = body.get("errorCode"), body.get("errorDesc")
-            detail = ", ".join(str(x) for x in (code, desc and f"field {desc}") if x)
-            message = f"{head} — {words}" + (f" ({detail})" if detail else "")
-            hint = f"check the value of {desc!r}" if desc else "check the parameters"
-            if desc and desc in query:
-                hint += f" (sent {desc}={query[desc]!r})"
-        else:
-            words = provider_words(body)
-            message = head + (f" — {words}" if words else " (ITCare gives no details: empty "
-                                                          "body)")
-            hint = _HINTS.get(status, "retry later" if status >= 500 else None)
-        cls = NotFound if status == 404 else ApiError
-        return cls(message, status=status, body=body, params=query, provider=self.provider,
-                   url=resp.url, hint=hint, redact=self.redact)
-
 
 _HINTS = {
     401: "the token was refused; check ITCARE_CLIENT_ID / ITCARE_CLIENT_SECRET",
@@ -409,7 +436,7 @@ def _action_id(action: Any) -> Any:
     return action
 
 
-PROFILE = Profile(
+PROVIDER = Provider(
     name="itcare",
     title="cegedim.cloud ITCare API",
     grant="client_credentials",
@@ -418,9 +445,16 @@ PROFILE = Profile(
         "token_url": "https://accounts.cegedim.cloud/auth/realms/cloud/protocol/openid-connect/token",
     },
     auth_method="client_secret_basic",
-    headers={"Accept": "application/json"},
-    env={"client_id": "ITCARE_CLIENT_ID", "client_secret": "ITCARE_CLIENT_SECRET"},
-    required=("client_id", "client_secret"),
+    fields=(
+        Field("client_id", env="ITCARE_CLIENT_ID", required=True),
+        Field("client_secret", env="ITCARE_CLIENT_SECRET", secret=True, required=True),
+    ),
+    errors=ErrorWords(code_key="errorCode", field_key="errorDesc",
+                      empty="ITCare gives no details: empty body", hints=_HINTS),
+    collections=(INSTANCE, INSTANCE_DETAIL, RESOURCE, SERVICE, SERVICE_DETAIL, ENVIRONMENT,
+                 ACTION, ACTION_DETAIL, SNAPSHOT, NETWORK),
+    #: ITCare lists are Spring pages; 200 a page (the size public clients use).
+    paging=SpringPages(200),
     signup="ask cegedim.cloud support for an API account",
     session_class=ItcareSession,
 )

@@ -1,4 +1,4 @@
-"""Jindexe: profile, session and DataFrames (seed "Appeler l'API", apis.md §3).
+"""Jindexe: provider, session and DataFrames (seed "Appeler l'API", apis.md §3).
 
 ``X-API-KEY`` on every call; a user token from ``POST /public/token`` with a JSON password
 grant, refreshed with the refresh token. Route families: ``/ext/`` (nothing), ``/public/`` (key),
@@ -15,40 +15,51 @@ Lists are pages ``{"items", "page" (1-based), "limit", "total"}``; ``createdAt``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import pandas as pd
-import requests
 
-from ..errors import ApiError, ConfigurationError, NotFound
-from ..session import Session
-from ..session.frames import Spec, object_of, to_series
-from ..session.paging import JINDEXE_PAGES
-from .profile import Profile
+from ..auth import Route
+from ..session import (
+    Collection,
+    ErrorWords,
+    Field,
+    Filter,
+    NumberedPages,
+    Provider,
+    Session,
+    Single,
+)
+from ..session.frames import to_series
+from ..session.session import object_of
 
-__all__ = ["ESTABLISHMENT", "POST", "PROFILE", "JindexeSession"]
+__all__ = ["ESTABLISHMENT", "POST", "PROVIDER", "JindexeSession"]
 
-ESTABLISHMENT = Spec(
+ESTABLISHMENT = Collection(
     path="/public/establishments",
+    name="establishments",
+    title="Establishments",
     columns=("id", "name", "slug", "description", "address.street", "address.postalCode",
              "address.city", "address.country", "location.lat", "location.lng", "phone",
              "email", "website", "categories", "openingHours", "pictures", "createdAt",
              "updatedAt"),
     iso_times=("createdAt", "updatedAt"),
+    filters=(Filter("q", label="Search", help="words in names and descriptions"),
+             Filter("category", label="Category", help="a category slug, e.g. boulangerie"),
+             Filter("city", label="City")),
 )
-ESTABLISHMENT_DETAIL = Spec(path="/public/establishments/{id}", columns=ESTABLISHMENT.columns,
-                            iso_times=ESTABLISHMENT.iso_times)
-LISTING = Spec(path="/pro/establishments/{id}",
-               columns=(*ESTABLISHMENT.columns, "role", "visibility", "feeds"),
-               iso_times=ESTABLISHMENT.iso_times)
-POST = Spec(
+ESTABLISHMENT_DETAIL = Collection(path="/public/establishments/{id}",
+                                  columns=ESTABLISHMENT.columns,
+                                  iso_times=ESTABLISHMENT.iso_times, paging=Single())
+LISTING = Collection(path="/pro/establishments/{id}",
+                     columns=(*ESTABLISHMENT.columns, "role", "visibility", "feeds"),
+                     iso_times=ESTABLISHMENT.iso_times, paging=Single())
+POST = Collection(
     path="/pro/establishments/{id}/posts",
     columns=("id", "establishmentId", "title", "content", "media", "publishedAt", "feeds",
              "status"),
     iso_times=("publishedAt",),
 )
-ME = Spec(path="/user/me", columns=("id", "email", "firstname", "lastname", "establishments"))
+ME = Collection(path="/user/me", columns=("id", "email", "firstname", "lastname",
+                                          "establishments"), paging=Single())
 
 _HINTS = {
     "invalid_api_key": "check api_key=… (or JINDEXE_API_KEY)",
@@ -70,28 +81,6 @@ class JindexeSession(Session):
     1
     """
 
-    paging = JINDEXE_PAGES.with_size(100)
-    frame_specs = (ESTABLISHMENT, ESTABLISHMENT_DETAIL, LISTING, POST, ME)
-
-    def _needs(self, url: str) -> tuple[bool, bool]:
-        path = url[len(self.base_url):] if url.startswith(self.base_url) else url
-        if path.startswith("/ext/"):
-            return False, False
-        if path.startswith(("/user/", "/pro/")):
-            return True, True
-        return False, True
-
-    def _missing(self, what: str) -> ConfigurationError:
-        if "key" in what:
-            hint = "set api_key=… (or JINDEXE_API_KEY); ask Jindexe for an API key"
-            where = "every /public/, /user/ and /pro/ route"
-        else:
-            hint = ("set username=… and password=… (or JINDEXE_USERNAME / JINDEXE_PASSWORD): "
-                    "your Jindexe account")
-            where = "/user/ and /pro/ routes (a user token)"
-        return ConfigurationError(f"this call needs {what}: {where} require it, and none was "
-                                  "configured", provider=self.provider, hint=hint)
-
     def establishments(self, *, q: str | None = None, category: str | None = None,
                        city: str | None = None, limit: int | None = None,
                        progress: bool = True, explode: str | None = None) -> pd.DataFrame:
@@ -111,7 +100,7 @@ class JindexeSession(Session):
 
     def establishment(self, establishment_id: int | str) -> pd.Series:
         """One establishment (``GET /public/establishments/{id}``, key only)."""
-        path = self.path("public", "establishments", establishment_id)
+        path = self.id_path("public", "establishments", establishment_id)
         record = object_of(self, self.get(path), path)
         return to_series(record, ESTABLISHMENT_DETAIL, name=record.get("name"))
 
@@ -128,7 +117,7 @@ class JindexeSession(Session):
         >>> jx.listing(jx.me()["establishments"][0]["id"])["stats.posts"]
         3
         """
-        path = self.path("pro", "establishments", establishment_id)
+        path = self.id_path("pro", "establishments", establishment_id)
         record = object_of(self, self.get(path), path)
         return to_series(record, LISTING, name=record.get("name"))
 
@@ -138,41 +127,41 @@ class JindexeSession(Session):
 
         Columns: :data:`POST` (``publishedAt`` UTC; ``feeds``, ``media`` list columns).
         """
-        return self.frame(self.path("pro", "establishments", establishment_id, "posts"),
+        return self.frame(self.id_path("pro", "establishments", establishment_id, "posts"),
                           limit=limit, progress=progress)
 
-    def error_for(self, resp: requests.Response, body: Any,
-                  params: Mapping[str, Any] | None) -> ApiError:
-        """``{"error", "error_description"}`` bodies, in Jindexe's words."""
-        status = resp.status_code
-        head = f"HTTP {status} {resp.reason or ''}".strip()
-        code = body.get("error") if isinstance(body, Mapping) else None
-        words = body.get("error_description") if isinstance(body, Mapping) else None
-        if not words and isinstance(body, str) and "<html" not in body[:200].lower():
-            words = body.strip()[:300] or None
-        message = head + (f" — {words}" if words else "") + (f" ({code})" if code else "")
-        hint = _HINTS.get(str(code)) or ("retry later" if status >= 500 else None)
-        query = dict(params or {})
-        if status == 400 and query:
-            hint = (hint or "check the parameters") + " (sent " + ", ".join(
-                f"{k}={v!r}" for k, v in query.items()) + ")"
-        cls = NotFound if status == 404 else ApiError
-        return cls(message, status=status, body=body, params=query, provider=self.provider,
-                   url=resp.url, hint=hint, redact=self.redact)
 
+_KEY_ROUTES = "every /public/, /user/ and /pro/ route"
+_USER_ROUTES = "/user/ and /pro/ routes (a user token)"
 
-PROFILE = Profile(
+PROVIDER = Provider(
     name="jindexe",
     title="Jindexe",
     grant="password",
     urls={},
-    headers={"Accept": "application/json"},
     api_key_header="X-API-KEY",
     token_body="json",
-    token_needs_api_key=True,
-    env={"api_key": "JINDEXE_API_KEY", "username": "JINDEXE_USERNAME",
-         "password": "JINDEXE_PASSWORD", "base_url": "JINDEXE_BASE_URL"},
-    required=("api_key", "base_url"),
+    token_path="/public/token",
+    token_credentials=("api_key",),
+    routes=(
+        Route("/ext/", credentials=()),
+        Route("/user/", credentials=("api_key", "token"), why=_USER_ROUTES),
+        Route("/pro/", credentials=("api_key", "token"), why=_USER_ROUTES),
+        Route("/", credentials=("api_key",), why=_KEY_ROUTES),
+    ),
+    fields=(
+        Field("api_key", label="API key", env="JINDEXE_API_KEY", secret=True,
+              required="always",
+              help="set api_key=… (or JINDEXE_API_KEY); ask Jindexe for an API key"),
+        Field("username", env="JINDEXE_USERNAME", help="your Jindexe account"),
+        Field("password", env="JINDEXE_PASSWORD", secret=True),
+        Field("base_url", label="Base URL", env="JINDEXE_BASE_URL", kind="url",
+              required="always", main=True, placeholder="https://…"),
+    ),
+    errors=ErrorWords(keys=("error_description",), code_key="error", hints=_HINTS,
+                      refused={"invalid_api_key": "api_key"}),
+    collections=(ESTABLISHMENT, ESTABLISHMENT_DETAIL, LISTING, POST, ME),
+    paging=NumberedPages(size=100),
     signup="ask Jindexe for an API key; username and password are your Jindexe account",
     session_class=JindexeSession,
 )

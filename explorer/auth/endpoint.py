@@ -17,8 +17,9 @@ from typing import Any
 
 import requests
 
+from .._secret import SecretForm, SecretHeaders
 from ..errors import AuthenticationError, ConfigurationError, Redactor
-from ..session.transport import Transport, check_url
+from ..transport import Transport, check_url
 from .client_auth import ClientAuth
 from .tokens import DEFAULT_LIFETIME, Token, parse_token_response
 
@@ -96,8 +97,8 @@ class TokenEndpoint:
     def request(self, params: dict[str, str], *, previous_refresh: str | None = None) -> Token:
         """Send one grant; return the token or raise :class:`AuthenticationError`."""
         url = self.url
-        headers = {"Accept": "application/json", **self.headers}
-        body = dict(params)
+        headers = SecretHeaders({"Accept": "application/json", **self.headers})
+        body = SecretForm(params)
         if self.client_auth is not None:
             headers.update(self.client_auth.headers())
             body.update(self.client_auth.body())

@@ -1,4 +1,4 @@
-"""Token flows: which grant to run, and keeping one valid token per session.
+"""The token flow: keeping one valid token per session.
 
 A :class:`TokenFlow` holds the current token. Its rules:
 
@@ -10,9 +10,10 @@ A :class:`TokenFlow` holds the current token. Its rules:
    threads saw the 401;
 4. single flight: a lock with a re-check, so N threads meeting an expired token cause one request.
 
->>> grant = ClientCredentials(scope="icdapi_access")
->>> grant.params()
-{'grant_type': 'client_credentials', 'scope': 'icdapi_access'}
+>>> from explorer.auth import ClientCredentials, TokenEndpoint
+>>> flow = TokenFlow(TokenEndpoint("https://kc.example/token", provider="x"), ClientCredentials())
+>>> flow.current is None
+True
 """
 
 from __future__ import annotations
@@ -22,54 +23,12 @@ import threading
 
 from ..errors import AuthenticationError
 from .endpoint import TokenEndpoint
+from .grants import Grant
 from .tokens import Token
 
-__all__ = ["ClientCredentials", "Grant", "Password", "TokenFlow"]
+__all__ = ["TokenFlow"]
 
 log = logging.getLogger("explorer.auth")
-
-
-class Grant:
-    """The parameters of an authorization grant (RFC 6749 §4)."""
-
-    grant_type = ""
-
-    def params(self) -> dict[str, str]:
-        return {"grant_type": self.grant_type}
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__}>"
-
-
-class ClientCredentials(Grant):
-    """RFC 6749 §4.4; the client authenticates itself through the endpoint's client auth."""
-
-    grant_type = "client_credentials"
-
-    def __init__(self, scope: str | None = None) -> None:
-        self.scope = scope
-
-    def params(self) -> dict[str, str]:
-        params = super().params()
-        if self.scope:
-            params["scope"] = self.scope
-        return params
-
-
-class Password(Grant):
-    """RFC 6749 §4.3, resource owner password (Jindexe posts it as JSON)."""
-
-    grant_type = "password"
-
-    def __init__(self, username: str, password: str) -> None:
-        self.username = username
-        self._password = password
-
-    def params(self) -> dict[str, str]:
-        return {**super().params(), "username": self.username, "password": self._password}
-
-    def __repr__(self) -> str:
-        return f"<Password username={self.username!r} password=***>"
 
 
 class TokenFlow:

@@ -1,4 +1,4 @@
-"""Local, faithful emulators of the WHO ICD, ITCare, GOPACS and Jindexe APIs and token servers.
+"""Local, faithful emulators of the APIs and their token servers, on 127.0.0.1.
 
 Example:
     >>> from explorer import sandbox
@@ -10,32 +10,64 @@ Example:
 Every real host is mounted under its own name: ``http://127.0.0.1:PORT/<real host>/<path>``,
 so the vendors' curl commands run once ``https://`` becomes ``http://127.0.0.1:PORT/``.
 
+Each API's emulator is a module of this package that defines ``EMULATOR``
+(:class:`~explorer.sandbox._emulator.Emulator`): its mount, token servers, credentials, banner
+lines and knobs. This module, the server and the token servers are generic: they serve
+whatever emulators there are.
+
 Emulator choices:
-    * Jindexe has no known public host; the sandbox uses ``api.jindexe.net``.
-    * ``credentials("gopacs", environment=...)``: the same client id/secret is valid in
-      both environments, but a token is only accepted by the API of its own environment.
     * ``shared()`` starts one process-wide sandbox (seed 0) on demand; ``atexit`` stops it.
+    * every ``credentials()`` dict carries ``deployment="sandbox"``, the label sessions made
+      from it show.
 """
 
 from __future__ import annotations
 
 import atexit
+import importlib
+import pkgutil
 import threading
 from typing import Any
 
+from explorer.sandbox._emulator import Emulator
 from explorer.sandbox._faults import Faults
 from explorer.sandbox._server import Server
 from explorer.sandbox._state import State
+from explorer.sandbox.oauth import Auth
 
-__all__ = ["Faults", "Sandbox", "shared", "start"]
+__all__ = ["Emulator", "Faults", "Sandbox", "emulators", "shared", "start"]
+
+_NOT_EMULATORS = ("cli", "oauth")
+_emulators: dict[str, Emulator] | None = None
+_lock = threading.Lock()
+
+
+def emulators() -> dict[str, Emulator]:
+    """The emulators of this package, by provider name (modules that define ``EMULATOR``)."""
+    global _emulators
+    with _lock:
+        if _emulators is None:
+            found: dict[str, Emulator] = {}
+            for info in pkgutil.iter_modules(__path__):
+                if info.name.startswith("_") or info.name in _NOT_EMULATORS:
+                    continue
+                mod = importlib.import_module(f"{__name__}.{info.name}")
+                emulator = getattr(mod, "EMULATOR", None)
+                if isinstance(emulator, Emulator):
+                    found[emulator.name] = emulator
+            _emulators = dict(sorted(found.items()))
+        return _emulators
 
 
 class Sandbox:
-    """A running sandbox. Create with :func:`start`; use as a context manager."""
+    """A running sandbox. Create with :func:`start`; use as a context manager.
+
+    Each emulator's knobs read and write as attributes (``box.action_seconds = 0.2``).
+    """
 
     def __init__(self, state: State, server: Server) -> None:
-        self._state = state
-        self._server = server
+        object.__setattr__(self, "_state", state)
+        object.__setattr__(self, "_server", server)
 
     # -- lifecycle ------------------------------------------------------------------------
     @property
@@ -54,7 +86,6 @@ class Sandbox:
 
     def stop(self) -> None:
         """Stop serving, close every connection and the socket, join the threads."""
-        _running.discard(self.url)
         self._server.stop()
 
     def __enter__(self) -> Sandbox:
@@ -67,40 +98,26 @@ class Sandbox:
         return f"Sandbox(url={self.url!r}, port={self.port})"
 
     # -- credentials ----------------------------------------------------------------------
-    def credentials(
-        self, api: str, *, environment: str = "acceptance", auth: bool = True
-    ) -> dict[str, Any]:
-        """Credentials and URLs of ``api`` in ``("icd", "itcare", "gopacs", "jindexe")``."""
-        url, cred, auth_ = self.url, self._state.credentials, self._state.auth
-        if api == "icd":
-            if not auth:
-                return {"base_url": f"{url}/icd-container", "auth": None}
-            return {**cred["icd"], "token_url": auth_.token_url("icd"),
-                    "base_url": f"{url}/id.who.int"}
-        if api == "itcare":
-            return {**cred["itcare"], "token_url": auth_.token_url("itcare"),
-                    "base_url": f"{url}/itcare.cegedim.cloud/itcare"}
-        if api == "gopacs":
-            if environment not in ("acceptance", "production"):
-                raise ValueError("environment must be 'acceptance' or 'production'")
-            acc = ".acc" if environment == "acceptance" else ""
-            g = cred["gopacs"]
-            return {
-                "client_id": g["client_id"],
-                "client_secret": g["client_secret"],
-                "environment": environment,
-                "token_url": auth_.token_url(f"gopacs-{environment}"),
-                "base_url": f"{url}/api{acc}.gopacs-services.eu",
-                "idcons_url": f"{url}/idcons{acc}.gopacs-services.eu",
-                "reporting_url": f"{url}/public-reporting.gopacs-services.eu",
-                "api_key": g["api_key"],
-            }
-        if api == "jindexe":
-            return {**cred["jindexe"], "base_url": f"{url}/api.jindexe.net"}
-        raise ValueError(f"unknown api {api!r}; expected icd, itcare, gopacs or jindexe")
+    def apis(self) -> list[str]:
+        """The providers this sandbox emulates."""
+        return list(emulators())
+
+    def credentials(self, api: str, **options: Any) -> dict[str, Any]:
+        """``connect()`` keyword arguments for ``api``: credentials, URLs and
+        ``deployment="sandbox"`` (options such as GOPACS's ``environment=``, or ``auth=False``
+        for a no-auth mount, go to the emulator)."""
+        emulator = emulators().get(api)
+        if emulator is None:
+            raise ValueError(f"unknown api {api!r}; expected one of {', '.join(emulators())}")
+        return {**emulator.credentials(self, **options), "deployment": "sandbox"}
+
+    def connect_options(self, api: str) -> dict[str, Any]:
+        """Session options ``connect(api, sandbox=…)`` uses unless given (the emulator's)."""
+        emulator = emulators().get(api)
+        return dict(emulator.options) if emulator is not None else {}
 
     def add_client(self, api: str, client_id: str, client_secret: str) -> None:
-        """Register an extra OAuth client for ``api`` (``icd``, ``itcare``, ``gopacs``)."""
+        """Register an extra OAuth client for ``api``."""
         self._state.auth.add_client(api, client_id, client_secret)
 
     # -- counters -------------------------------------------------------------------------
@@ -158,23 +175,19 @@ class Sandbox:
     def faults(self, value: Faults | None) -> None:
         self._state.faults = value
 
-    @property
-    def synthetic_icd(self) -> int:
-        """Size of the synthetic ICD chapter served beside the real content (0 = none)."""
-        return self._state.synthetic_icd
+    def __getattr__(self, name: str) -> Any:
+        knobs = self._state.knobs
+        if name in knobs:
+            return knobs[name]
+        raise AttributeError(f"'Sandbox' object has no attribute {name!r}")
 
-    @synthetic_icd.setter
-    def synthetic_icd(self, value: int) -> None:
-        self._state.synthetic_icd = int(value)
-
-    @property
-    def action_seconds(self) -> float:
-        """Duration of ITCare async actions (IN_PROGRESS -> SUCCESS/ERROR), default 1 s."""
-        return self._state.action_seconds
-
-    @action_seconds.setter
-    def action_seconds(self, value: float) -> None:
-        self._state.action_seconds = float(value)
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._state.knobs:
+            default = self._state.knobs[name]
+            self._state.knobs[name] = type(default)(value) if default is not None \
+                and value is not None else value
+            return
+        object.__setattr__(self, name, value)
 
     def revoke_refresh_tokens(self) -> None:
         """Every refresh token issued so far becomes invalid (``invalid_grant``)."""
@@ -192,27 +205,24 @@ def start(
     latency: float = 0.0,
     faults: Faults | None = None,
     seed: int = 0,
-    synthetic_icd: int = 0,
+    **knobs: Any,
 ) -> Sandbox:
     """Start a sandbox on 127.0.0.1 (``port=0``: a free port) and return it.
 
-    ``synthetic_icd=N`` adds a synthetic ICD chapter of N entities (for crawls and benchmarks).
+    Other keyword arguments set the emulators' knobs (``synthetic_icd=N`` adds a synthetic ICD
+    chapter of N entities; ``action_seconds=`` the duration of ITCare actions…).
     """
-    state = State(seed, token_lifetime=token_lifetime, latency=latency, faults=faults)
-    state.synthetic_icd = int(synthetic_icd)
-    server = Server(state, port).start()
-    box = Sandbox(state, server)
-    _running.add(box.url)
-    return box
-
-
-#: URLs of the sandboxes running in this process (sessions on them say "sandbox").
-_running: set[str] = set()
-
-
-def is_sandbox_url(url: str) -> bool:
-    """Whether ``url`` points into a sandbox running in this process."""
-    return any(url == base or url.startswith(base + "/") for base in list(_running))
+    found = emulators()
+    state = State(seed, emulators=found.values(), token_lifetime=token_lifetime,
+                  latency=latency, faults=faults)
+    unknown = sorted(set(knobs) - set(state.knobs))
+    if unknown:
+        raise TypeError(f"start() got unknown knobs {unknown}; the emulators' knobs are "
+                        f"{sorted(state.knobs)}")
+    state.knobs.update(knobs)
+    state.auth = Auth(state, [i for em in found.values() for i in em.issuers])
+    server = Server(state, port, found.values()).start()
+    return Sandbox(state, server)
 
 
 _shared: Sandbox | None = None

@@ -22,6 +22,19 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+__all__ = [
+    "ANCHOR",
+    "PARIS",
+    "UTC",
+    "BadParam",
+    "csv_param",
+    "int_param",
+    "iso_offset",
+    "iso_z",
+    "spring_page",
+    "spring_paging",
+]
+
 ANCHOR = 1751241600  # 2025-06-30T00:00:00Z
 PARIS = ZoneInfo("Europe/Paris")
 UTC = dt.timezone.utc

@@ -36,6 +36,8 @@ import threading
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 
+__all__ = ["KINDS", "FaultKind", "Faults"]
+
 FaultKind = int | str
 KINDS = frozenset({"drop", "slow", "html", "badjson", "no_access_token", "no_expires_in"})
 

@@ -30,6 +30,8 @@ from typing import Any
 
 from explorer.sandbox._data import ANCHOR, iso_z
 
+__all__ = ["ORGANISATIONS", "QUARTER_MS", "GopacsData", "timespan"]
+
 ORGANISATIONS = ("TenneT", "Liander", "Enexis", "Stedin", "Westland Infra", "Coteq", "Rendo")
 _ZIP_RANGES = {"TenneT": (1000, 9999), "Liander": (1000, 2199), "Enexis": (5000, 6999),
                "Stedin": (2200, 3399), "Westland Infra": (2670, 2699), "Coteq": (7400, 7699),

@@ -23,6 +23,8 @@ from typing import Any
 
 from explorer.sandbox._data import ANCHOR, iso_offset, iso_z
 
+__all__ = ["ENVIRONMENTS", "FAMILIES", "ItcareData", "action", "generate"]
+
 ENVIRONMENTS = ("PRODUCTION", "QA", "DEVELOPMENT", "TEST")
 FAMILIES = {
     "DEBIAN": ("LINUX", ("Debian 11", "Debian 12")),

@@ -22,6 +22,8 @@ from typing import Any
 
 from explorer.sandbox._data import ANCHOR, iso_offset
 
+__all__ = ["CITIES", "KINDS", "JindexeData", "fold"]
+
 CITIES = (("Paris", "75011"), ("Lyon", "69003"), ("Marseille", "13006"), ("Toulouse", "31000"),
           ("Nantes", "44000"), ("Bordeaux", "33000"), ("Lille", "59000"),
           ("Strasbourg", "67000"), ("Rennes", "35000"), ("Montpellier", "34000"),

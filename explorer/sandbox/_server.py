@@ -3,7 +3,9 @@
 Example:
     >>> from explorer.sandbox._server import Server
     >>> from explorer.sandbox._state import State
-    >>> srv = Server(State(seed=0)).start()
+    >>> from explorer.sandbox.oauth import Auth
+    >>> state = State(seed=0); state.auth = Auth(state, ())
+    >>> srv = Server(state).start()
     >>> srv.url.startswith("http://127.0.0.1:")
     True
     >>> srv.stop()
@@ -43,6 +45,8 @@ from werkzeug.wrappers import Request, Response
 from explorer.sandbox._state import State
 from explorer.sandbox.oauth import OAuthMount, empty_response
 
+__all__ = ["MAX_BODY", "App", "Server"]
+
 log = logging.getLogger("explorer.sandbox")
 MAX_BODY = 10_000_000
 _DROP = "explorer.sandbox.drop"
@@ -51,22 +55,10 @@ _HTML = (b"<!DOCTYPE html><html><head><title>Service error</title></head><body>"
          b"</body></html>")
 
 
-def _mounts(state: State) -> dict[str, Any]:
-    from explorer.sandbox.gopacs import GopacsMount
-    from explorer.sandbox.itcare import ItcareMount
-    from explorer.sandbox.jindexe import JindexeMount
-
-    classes: list[Any] = [OAuthMount, ItcareMount, GopacsMount, JindexeMount]
-    try:
-        from explorer.sandbox.icd import IcdMount
-    except ImportError as exc:  # the ICD module is written separately; absent is fine
-        if exc.name != "explorer.sandbox.icd":
-            raise
-    else:
-        classes.append(IcdMount)
+def _mounts(state: State, emulators: Iterable[Any]) -> dict[str, Any]:
+    """Host → mount: the token servers, then each emulator's mount."""
     table: dict[str, Any] = {}
-    for cls in classes:
-        mount = cls(state)
+    for mount in [OAuthMount(state), *(em.mount(state) for em in emulators)]:
         for host in mount.hosts:
             table[host] = mount
     return table
@@ -75,9 +67,9 @@ def _mounts(state: State) -> dict[str, Any]:
 class App:
     """The WSGI application: dispatch by first path segment, latency, faults, counters."""
 
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: State, emulators: Iterable[Any] = ()) -> None:
         self.state = state
-        self.mounts = _mounts(state)
+        self.mounts = _mounts(state, emulators)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
@@ -261,9 +253,10 @@ def _make(port: int, app: App) -> BaseWSGIServer:
 class Server:
     """Owns the listening socket and the serving thread of one sandbox."""
 
-    def __init__(self, state: State, port: int = 0) -> None:
+    def __init__(self, state: State, port: int = 0, emulators: Iterable[Any] = ()) -> None:
         self.state = state
         self.port = port
+        self.emulators = tuple(emulators)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -272,7 +265,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
-        app = App(self.state)
+        app = App(self.state, self.emulators)
         try:
             server = _make(self.port, app)
         except SystemExit as exc:  # werkzeug exits on bind errors; turn it into OSError

@@ -8,22 +8,18 @@ Example:
 
 Every mount is constructed as ``Mount(state)`` and may use:
     ``state.seed`` (int), ``state.rng(name) -> random.Random`` (deterministic per seed and
-    name), ``state.credentials`` (dict, see :func:`make_credentials`; holds secrets, never
-    print it), ``state.sandbox_url`` (``"http://127.0.0.1:PORT"``, set once bound),
+    name), ``state.credentials`` (provider name → its credentials, made by each emulator's
+    ``make_credentials``; holds secrets, never print it), ``state.sandbox_url``
+    (``"http://127.0.0.1:PORT"``, set once bound),
     ``state.auth`` (:class:`explorer.sandbox.oauth.Auth`), ``state.counters``,
     ``state.token_lifetime``, ``state.refresh_token_lifetime``, ``state.latency``,
-    ``state.faults``, ``state.action_seconds`` (ITCare async action duration),
-    ``state.synthetic_icd`` (read by the ICD mount).
+    ``state.faults``, and each emulator's knobs (``state.knobs``, also readable as
+    attributes: ``state.action_seconds``).
 
 Emulator choices:
-    * secrets are random per start (``secrets``/``os.urandom``). Keycloak client secrets
-      (ITCare, GOPACS) are 32 alphanumeric chars, the format Keycloak generates (short
-      enough that the seed's ``echo -n 'ID:SECRET' | base64`` does not wrap at 76 columns).
-      The ICD secret is 44 chars of base64 (may hold ``+`` and ``/``, like WHO's) and
-      always also holds ``+``, ``%`` and ``:`` so that clients must form-urlencode it
-      before HTTP Basic (RFC 6749 section 2.3.1). GOPACS ``API_KEY`` and the Jindexe
-      password are base64 of 33 random bytes; the Jindexe API key is 40 hex chars.
-    * client ids and user names are fixed or derived from the seed, readable.
+    * secrets are random per start (``secrets``/``os.urandom``), made by each emulator in the
+      format its real server uses; client ids and user names are fixed or derived from the
+      seed, readable.
 """
 
 from __future__ import annotations
@@ -34,48 +30,32 @@ import random
 import secrets
 import string
 import threading
-import uuid
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from explorer.sandbox._faults import Faults
 
+__all__ = ["Counters", "State", "keycloak_secret", "make_credentials", "random_secret"]
 
-def _secret() -> str:
+
+def random_secret() -> str:
+    """Base64 of 33 random bytes (44 characters, may hold ``+`` and ``/``)."""
     return base64.b64encode(os.urandom(33)).decode("ascii")
 
 
-def _keycloak_secret() -> str:
-    # emulator choice: Keycloak generates 32-char alphanumeric client secrets
+def keycloak_secret() -> str:
+    """A Keycloak client secret: 32 alphanumeric characters (emulator choice: the format
+    Keycloak generates)."""
     alphabet = string.ascii_letters + string.digits
     return "".join(secrets.choice(alphabet) for _ in range(32))
 
 
-def _icd_secret() -> str:
-    chars = list(_secret()[:41])
-    for special in "+%:":
-        chars.insert(secrets.randbelow(len(chars) + 1), special)
-    return "".join(chars)
-
-
-def make_credentials(seed: int) -> dict[str, dict[str, str]]:
-    """Fresh credentials for one sandbox start (ids from the seed, secrets random)."""
-    rng = random.Random(f"{seed}:credentials")
-    guid = lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4))  # noqa: E731
-    return {
-        "icd": {"client_id": f"{guid()}_{guid()}", "client_secret": _icd_secret()},
-        "itcare": {"client_id": "sandbox-itcare", "client_secret": _keycloak_secret()},
-        "gopacs": {
-            "client_id": "sandbox-gopacs",
-            "client_secret": _keycloak_secret(),
-            "api_key": _secret(),
-        },
-        "jindexe": {
-            "api_key": secrets.token_hex(20),
-            "username": "utilisateur.demo@example.fr",
-            "password": _secret(),
-        },
-    }
+def make_credentials(seed: int, emulators: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """Fresh credentials for one sandbox start: each emulator's (ids from the seed, secrets
+    random)."""
+    return {em.name: em.make_credentials(random.Random(f"{seed}:credentials:{em.name}"))
+            for em in emulators}
 
 
 class Counters:
@@ -137,23 +117,30 @@ class State:
         self,
         seed: int = 0,
         *,
+        emulators: Iterable[Any] = (),
         token_lifetime: float | None = None,
         latency: float = 0.0,
         faults: Faults | None = None,
     ) -> None:
-        from explorer.sandbox.oauth import Auth
-
         self.seed = seed
         self.sandbox_url = ""
-        self.credentials: dict[str, dict[str, Any]] = make_credentials(seed)
+        self.credentials: dict[str, dict[str, Any]] = make_credentials(seed, emulators)
         self.counters = Counters()
         self.token_lifetime = token_lifetime
         self.refresh_token_lifetime: float | None = None
         self.latency = float(latency)
         self.faults = faults
-        self.action_seconds = 1.0
-        self.synthetic_icd = 0  # read by the ICD mount (size of its synthetic chapter)
-        self.auth = Auth(self)
+        #: the emulators' own knobs (name → value), defaults from each emulator's ``knobs``
+        self.knobs: dict[str, Any] = {k: v for em in emulators for k, v in em.knobs.items()}
+        #: the token servers (:class:`explorer.sandbox.oauth.Auth`), set by ``start()``
+        self.auth: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        # an emulator's knob reads as an attribute (``state.action_seconds``)
+        knobs = self.__dict__.get("knobs") or {}
+        if name in knobs:
+            return knobs[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def rng(self, name: str) -> random.Random:
         """A fresh generator, deterministic for (seed, name)."""

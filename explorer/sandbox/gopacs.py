@@ -41,9 +41,12 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from explorer.sandbox._data import BadParam, int_param, iso_z, spring_page, spring_paging
+from explorer.sandbox._emulator import Emulator
 from explorer.sandbox._gopacs_data import GopacsData
-from explorer.sandbox._state import State
-from explorer.sandbox.oauth import empty_response, json_response
+from explorer.sandbox._state import State, keycloak_secret, random_secret
+from explorer.sandbox.oauth import Issuer, empty_response, json_response
+
+__all__ = ["API", "EMULATOR", "IDCONS", "ISSUERS", "REPORTING", "GopacsMount", "spring_error"]
 
 IDCONS = ("idcons.gopacs-services.eu", "idcons.acc.gopacs-services.eu")
 REPORTING = ("public-reporting.gopacs-services.eu",)
@@ -153,3 +156,62 @@ class GopacsMount:
             return json_response([{"domain": v["domain"], "publicKey": v["publicKey"]}
                                   for v in views])
         return empty_response(404)
+
+
+# -- the emulator's declaration -------------------------------------------------------------
+#: Keycloak realm ``gopacs`` per environment (no ``/auth`` prefix; 300 s / 1800 s).
+ISSUERS = (
+    Issuer("gopacs-acceptance", "auth.acc.gopacs-services.eu", "/realms/gopacs", "keycloak",
+           300, 1800, "profile email", "gopacs"),
+    Issuer("gopacs-production", "auth.gopacs-services.eu", "/realms/gopacs", "keycloak",
+           300, 1800, "profile email", "gopacs"),
+)
+
+
+def _make_credentials(rng: Any) -> dict[str, str]:
+    # emulator choice: one client valid in both environments; API_KEY base64 of 33 bytes
+    return {"client_id": "sandbox-gopacs", "client_secret": keycloak_secret(),
+            "api_key": random_secret()}
+
+
+def _credentials(box: Any, *, environment: str = "acceptance", **options: Any) -> dict[str, Any]:
+    """Emulator choice: the same client id/secret is valid in both environments, but a token
+    is only accepted by the API of its own environment."""
+    if environment not in ("acceptance", "production"):
+        raise ValueError("environment must be 'acceptance' or 'production'")
+    acc = ".acc" if environment == "acceptance" else ""
+    g = box.state.credentials["gopacs"]
+    url = box.url
+    return {
+        "client_id": g["client_id"],
+        "client_secret": g["client_secret"],
+        "environment": environment,
+        "token_url": box.state.auth.token_url(f"gopacs-{environment}"),
+        "base_url": f"{url}/api{acc}.gopacs-services.eu",
+        "idcons_url": f"{url}/idcons{acc}.gopacs-services.eu",
+        "reporting_url": f"{url}/public-reporting.gopacs-services.eu",
+        "api_key": g["api_key"],
+    }
+
+
+def _banner(box: Any) -> list[str]:
+    from explorer.sandbox._curl import form_header
+
+    gop = box.credentials("gopacs", environment="acceptance")
+    return [
+        "== GOPACS (acceptance; production: auth.gopacs-services.eu / api.gopacs-services.eu) ==",
+        f"client_id     = {gop['client_id']}",
+        f"client_secret = {gop['client_secret']}",
+        f"API_KEY       = {gop['api_key']}",
+        f"TOKEN=$(curl -s -X POST {gop['token_url']} {form_header()} "
+        f"-d 'client_id={gop['client_id']}' -d 'client_secret={gop['client_secret']}' "
+        "-d 'grant_type=client_credentials' | jq -r .access_token)",
+        f"curl -s {gop['base_url']}/uftp-participants/v3/participants/dso.liander.nl"
+        " -H \"Authorization: Bearer $TOKEN\"",
+        f"curl -s '{gop['idcons_url']}/public/announcements?page=0&size=5'",
+        f"curl -s '{gop['reporting_url']}/clearedbuckets?page=0&size=5'",
+    ]
+
+
+EMULATOR = Emulator("gopacs", GopacsMount, _make_credentials, _credentials, _banner,
+                    issuers=ISSUERS)

@@ -22,14 +22,26 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any
 from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
 
 from . import icd_payloads as P
 from . import icd_search
+from ._emulator import Emulator
+from ._state import random_secret
 from .icd_data import FOUND, load
+from .oauth import Issuer
 from .synthetic_icd import generate
+
+__all__ = [
+    "EMULATOR",
+    "ISSUER",
+    "JSON_TYPES",
+    "RESIDUALS",
+    "IcdMount",
+]
 
 RESIDUALS = ("other", "unspecified")
 JSON_TYPES = ("application/json", "application/ld+json")
@@ -68,7 +80,7 @@ class IcdMount:
     # -- entry point ------------------------------------------------------------------------
     def handle(self, request: Request, host: str, path: str) -> Response:
         if host == "id.who.int":
-            denied = self.state.auth.check(request, issuers=("icd",))
+            denied = self.state.auth.check(request, issuers=(ISSUER.name,))
             if denied is not None:
                 return denied
         if request.method == "HEAD":
@@ -272,3 +284,56 @@ def _split_code(code: str) -> list[tuple[str, str]]:
             buf += ch
     out.append((sep, buf))
     return out
+
+
+# -- the emulator's declaration -------------------------------------------------------------
+#: WHO's IdentityServer (3600 s, scope ``icdapi_access``).
+ISSUER = Issuer("icd", "icdaccessmanagement.who.int", "", "identityserver", 3600, None,
+                "icdapi_access", "icd")
+
+
+def _make_credentials(rng: Any) -> dict[str, str]:
+    """Emulator choice: ids ``<guid>_<guid>`` as WHO's; the secret is 44 characters of base64
+    that always holds ``+``, ``%`` and ``:``, so that clients must form-urlencode it before
+    HTTP Basic (RFC 6749 section 2.3.1)."""
+    import secrets
+    import uuid
+
+    guid = lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4))  # noqa: E731
+    chars = list(random_secret()[:41])
+    for special in "+%:":
+        chars.insert(secrets.randbelow(len(chars) + 1), special)
+    return {"client_id": f"{guid()}_{guid()}", "client_secret": "".join(chars)}
+
+
+def _credentials(box: Any, *, auth: bool = True, **options: Any) -> dict[str, Any]:
+    """``auth=False``: the no-auth mount (WHO's local container)."""
+    if not auth:
+        return {"base_url": f"{box.url}/icd-container", "auth": None}
+    return {**box.state.credentials["icd"], "token_url": box.state.auth.token_url("icd"),
+            "base_url": f"{box.url}/id.who.int"}
+
+
+def _banner(box: Any) -> list[str]:
+    from explorer.sandbox._curl import basic_header, form_header
+
+    icd = box.credentials("icd")
+    return [
+        "== WHO ICD-API ==",
+        f"client_id     = {icd['client_id']}",
+        f"client_secret = {icd['client_secret']}",
+        f"token_url     = {icd['token_url']}",
+        f"base_url      = {icd['base_url']}   (no-auth container: {box.url}/icd-container)",
+        f"TOKEN=$(curl -s -X POST {icd['token_url']} -H "
+        f"{basic_header(icd['client_id'], icd['client_secret'])} {form_header()} "
+        "-d 'grant_type=client_credentials&scope=icdapi_access' | jq -r .access_token)",
+        f"curl -s {icd['base_url']}/icd/entity -H \"Authorization: Bearer $TOKEN\" "
+        "-H 'Accept: application/json' -H 'Accept-Language: en' -H 'API-Version: v2'",
+    ]
+
+
+#: ``connect("icd", sandbox=…)`` keeps answers in memory: sandbox data never lands in the
+#: user's payload store.
+EMULATOR = Emulator("icd", IcdMount, _make_credentials, _credentials, _banner,
+                    issuers=(ISSUER,), knobs={"synthetic_icd": 0},
+                    options={"cache": "memory"})

@@ -11,6 +11,20 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+__all__ = [
+    "DATA_FILE",
+    "FOUND",
+    "FOUNDATION_ROOT",
+    "LIN",
+    "NO_TRANSLATION",
+    "RESIDUAL_SUFFIXES",
+    "ROOT",
+    "IcdData",
+    "load",
+    "plain",
+    "text",
+]
+
 DATA_FILE = Path(__file__).parent / "data" / "icd_data.json"
 ROOT = "http://id.who.int"
 LIN = ROOT + "/icd/release/11"

@@ -6,6 +6,30 @@ from urllib.parse import quote
 
 from .icd_data import FOUND, FOUNDATION_ROOT, LIN, ROOT, IcdData, text
 
+__all__ = [
+    "CTX",
+    "FOUNDATION_TITLE",
+    "ICD10_ROOT",
+    "ICD10_TITLE",
+    "ICF_RELEASES",
+    "ICF_TITLE",
+    "MMS_TITLE",
+    "browser",
+    "codeinfo",
+    "foundation_children",
+    "foundation_entity",
+    "foundation_keys",
+    "foundation_parents",
+    "foundation_top",
+    "icd10_entity",
+    "icd10_multiversion",
+    "icd10_top",
+    "lin_entity",
+    "lin_uri",
+    "multiversion",
+    "top_level",
+]
+
 CTX = ROOT + "/icd/contexts/"
 MMS_TITLE = {"en": "ICD-11 for Mortality and Morbidity Statistics"}
 ICF_TITLE = {"en": "International Classification of Functioning, Disability and Health (ICF)"}

@@ -11,6 +11,18 @@ import uuid
 
 from .icd_data import FOUND, LIN, IcdData, plain
 
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "EXCLUDED_BY_DEFAULT",
+    "MAX_RESULTS",
+    "WORD",
+    "autocode",
+    "highlight",
+    "match_label",
+    "parse_query",
+    "search",
+]
+
 WORD = re.compile(r"\w+", re.UNICODE)
 EXCLUDED_BY_DEFAULT = {"26", "V", "X"}
 MAX_RESULTS = 50

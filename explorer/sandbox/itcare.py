@@ -52,9 +52,20 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from explorer.sandbox._data import BadParam, csv_param, int_param, spring_page, spring_paging
+from explorer.sandbox._emulator import Emulator
 from explorer.sandbox._itcare_data import ENVIRONMENTS, FAMILIES, ItcareData, action, generate
-from explorer.sandbox._state import State
-from explorer.sandbox.oauth import empty_response, json_response
+from explorer.sandbox._state import State, keycloak_secret
+from explorer.sandbox.oauth import Issuer, empty_response, json_response
+
+__all__ = [
+    "EMULATOR",
+    "ISSUER",
+    "ItcareMount",
+    "bad_request",
+    "filter_instances",
+    "paged",
+    "sort_items",
+]
 
 _ENUMS = {
     "types": ("type", {"LINUX", "WINDOWS", "AIX"}),
@@ -172,7 +183,7 @@ class ItcareMount:
         sub = path[len("/itcare"):].rstrip("/") or "/"
         if sub == "/health":
             return json_response({"status": "UP"})
-        denied = self.state.auth.check(request, issuers=("itcare",))
+        denied = self.state.auth.check(request, issuers=(ISSUER.name,))
         if denied is not None:
             return denied
         parts = sub.strip("/").split("/")
@@ -313,3 +324,38 @@ def _resource(inst: dict[str, Any]) -> dict[str, Any]:
             "environment", "serviceId", "serviceName", "availabilityZone", "creationTime",
             "tags")
     return {k: inst[k] for k in keys}
+
+
+# -- the emulator's declaration -------------------------------------------------------------
+#: Keycloak realm ``cloud`` (access 1200 s, refresh 7200 s).
+ISSUER = Issuer("itcare", "accounts.cegedim.cloud", "/auth/realms/cloud", "keycloak",
+                1200, 7200, "profile email", "itcare")
+
+
+def _make_credentials(rng: Any) -> dict[str, str]:
+    return {"client_id": "sandbox-itcare", "client_secret": keycloak_secret()}
+
+
+def _credentials(box: Any, **options: Any) -> dict[str, Any]:
+    return {**box.state.credentials["itcare"], "token_url": box.state.auth.token_url("itcare"),
+            "base_url": f"{box.url}/itcare.cegedim.cloud/itcare"}
+
+
+def _banner(box: Any) -> list[str]:
+    from explorer.sandbox._curl import basic_header, form_header
+
+    itc = box.credentials("itcare")
+    return [
+        "== ITCare ==",
+        f"client_id     = {itc['client_id']}",
+        f"client_secret = {itc['client_secret']}",
+        f"TOKEN=$(curl -s -X POST {itc['token_url']} -H "
+        f"{basic_header(itc['client_id'], itc['client_secret'])}"
+        f" {form_header()} -d 'grant_type=client_credentials' | jq -r .access_token)",
+        f"curl -s '{itc['base_url']}/compute/instances?size=5' "
+        "-H \"Authorization: Bearer $TOKEN\"",
+    ]
+
+
+EMULATOR = Emulator("itcare", ItcareMount, _make_credentials, _credentials, _banner,
+                    issuers=(ISSUER,), knobs={"action_seconds": 1.0})

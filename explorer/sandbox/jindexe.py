@@ -41,9 +41,12 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from explorer.sandbox._emulator import Emulator
 from explorer.sandbox._jindexe_data import JindexeData, fold
-from explorer.sandbox._state import State
-from explorer.sandbox.oauth import json_response
+from explorer.sandbox._state import State, random_secret
+from explorer.sandbox.oauth import Issuer, json_response
+
+__all__ = ["EMULATOR", "HOST", "ISSUER", "JindexeMount"]
 
 _MAX_LIMIT = 100
 
@@ -74,11 +77,11 @@ class JindexeMount:
             return _not_found("Route")
         key = request.headers.get("X-API-KEY") or ""
         if not secrets.compare_digest(key.encode(),
-                                      self.state.credentials["jindexe"]["api_key"].encode()):
+                                      self.state.credentials[EMULATOR.name]["api_key"].encode()):
             return _error(401, "invalid_api_key",
                           "A valid API key is required in the X-API-KEY header")
         if path == "/public/token":
-            return self.state.auth.jindexe_token(request)
+            return self.state.auth.password_token(request, ISSUER.name)
         if request.method not in ("GET", "HEAD"):
             return _error(405, "method_not_allowed", "Method not allowed")
         if path.startswith("/public/"):
@@ -93,8 +96,9 @@ class JindexeMount:
     def _check_token(self, request: Request) -> Response | None:
         auth = self.state.auth
         token = request.args.get("access_token")
-        status, _ = (auth.validate_token(token, ("jindexe",)) if token and not
-                     request.headers.get("Authorization") else auth.validate(request, ("jindexe",)))
+        issuers = (ISSUER.name,)
+        status, _ = (auth.validate_token(token, issuers) if token and not
+                     request.headers.get("Authorization") else auth.validate(request, issuers))
         if status == "ok":
             return None
         if status == "missing":
@@ -181,3 +185,43 @@ class JindexeMount:
                 return paging
             return json_response(self._page(self.data.posts(est["id"]), *paging))
         return _not_found("Route")
+
+
+# -- the emulator's declaration -------------------------------------------------------------
+HOST = "api.jindexe.net"
+#: FOSOAuthServer-style ``POST /public/token`` (JSON body, password and refresh_token grants,
+#: 86400 s; refresh tokens 200 days, rotated), served through this mount.
+ISSUER = Issuer("jindexe", HOST, "", "fos", 86400, 200 * 86400, "user", "jindexe",
+                token_path="/public/token")
+
+
+def _make_credentials(rng: Any) -> dict[str, str]:
+    # emulator choice: a 40-hex API key; the password is base64 of 33 random bytes
+    return {"api_key": secrets.token_hex(20), "username": "utilisateur.demo@example.fr",
+            "password": random_secret()}
+
+
+def _credentials(box: Any, **options: Any) -> dict[str, Any]:
+    return {**box.state.credentials["jindexe"], "base_url": f"{box.url}/{HOST}"}
+
+
+def _banner(box: Any) -> list[str]:
+    import shlex
+
+    jdx = box.credentials("jindexe")
+    body = shlex.quote('{"grant_type":"password","username":"' + jdx["username"]
+                       + '","password":"' + jdx["password"] + '"}')
+    return [
+        "== Jindexe ==",
+        f"X-API-KEY = {jdx['api_key']}",
+        f"username  = {jdx['username']}",
+        f"password  = {jdx['password']}",
+        f"TOKEN=$(curl -s -X POST {jdx['base_url']}/public/token -H 'X-API-KEY: {jdx['api_key']}'"
+        f" -H 'Content-Type: application/json' -d {body} | jq -r .access_token)",
+        f"curl -s {jdx['base_url']}/user/me -H 'X-API-KEY: {jdx['api_key']}'"
+        " -H \"Authorization: Bearer $TOKEN\"",
+    ]
+
+
+EMULATOR = Emulator("jindexe", JindexeMount, _make_credentials, _credentials, _banner,
+                    issuers=(ISSUER,))

@@ -10,19 +10,17 @@ Example:
     ...     r.json()["expires_in"]
     1200
 
-Token servers (``ISSUERS``), each mounted under its real host:
-    * ``itcare``: Keycloak realm ``cloud`` at ``accounts.cegedim.cloud/auth/realms/cloud``
-      (access 1200 s, refresh 7200 s).
-    * ``gopacs-acceptance`` / ``gopacs-production``: Keycloak realm ``gopacs`` at
-      ``auth.acc.gopacs-services.eu/realms/gopacs`` / ``auth.gopacs-services.eu/realms/gopacs``
-      (no ``/auth`` prefix; 300 s / 1800 s).
-    * ``icd``: IdentityServer at ``icdaccessmanagement.who.int/connect/token`` (3600 s).
-    * ``jindexe``: FOSOAuthServer-style ``POST api.jindexe.net/public/token`` (JSON body,
-      password and refresh_token grants, 86400 s, refresh tokens 200 days), served through
-      the Jindexe mount via :meth:`Auth.jindexe_token`.
+Token servers: each emulator declares its own (:class:`Issuer`: a kind, a host, lifetimes),
+and :class:`Auth` serves them all, each mounted under its real host. Kinds:
+    * ``keycloak``: a Keycloak realm (``{base}/protocol/openid-connect/token``, ``/certs``,
+      discovery);
+    * ``identityserver``: IdentityServer (``/connect/token``, JWKS, discovery);
+    * ``fos``: a FOSOAuthServer-style JSON password grant at ``{base}{token_path}``, served by
+      its API's mount through :meth:`Auth.password_token` (the mount checks its own API key
+      first).
 
 Stable contract for API mounts:
-    ``state.auth.check(request, issuers=("icd",)) -> werkzeug.Response | None``
+    ``state.auth.check(request, issuers=("<issuer name>",)) -> werkzeug.Response | None``
         ``None`` when ``Authorization: Bearer <token>`` holds a valid, unexpired access token
         of one of the named issuers; else a 401 with an EMPTY body and
         ``WWW-Authenticate: Bearer error="invalid_token"`` (invalid or expired; expired
@@ -30,7 +28,7 @@ Stable contract for API mounts:
         token is sent.
     ``state.auth.validate(request, issuers) -> tuple[str, Token | None]``
         the same decision as ``("ok"|"missing"|"invalid"|"expired", token)`` for mounts
-        that build their own error bodies (Jindexe); counts expired hits too.
+        that build their own error bodies; counts expired hits too.
 
 Emulator choices:
     * Keycloak and IdentityServer access tokens are RS256 JWTs; one RSA key per issuer,
@@ -44,13 +42,13 @@ Emulator choices:
       not-before-policy, session_state, scope``) with ``token_type`` ``"bearer"`` as both
       seeds print it; client_credentials returns a refresh token (both seeds show one).
     * Keycloak refresh does NOT rotate (Keycloak default: the old refresh token stays valid
-      until it expires); Jindexe refresh DOES rotate (the old one becomes invalid).
+      until it expires); ``fos`` refresh DOES rotate (the old one becomes invalid).
     * Keycloak: missing ``grant_type`` -> 400 ``invalid_request``; then client auth
       (-> 401 ``invalid_client``); grants other than client_credentials / refresh_token ->
       400 ``unsupported_grant_type``; refresh errors 400 ``invalid_grant`` ("Invalid refresh
       token"; expired: "Token is not active"; revoked via ``revoke_refresh_tokens()``:
-      "Invalid refresh token"). The GOPACS doc's ``/realm/gopacs`` typo is NOT served (404,
-      as the real server would answer).
+      "Invalid refresh token"). Paths outside the realm (e.g. a ``/realm/…`` typo) are 404,
+      as the real server would answer.
     * IdentityServer: always 400; non-form body -> ``invalid_request``; then client auth ->
       ``invalid_client``; missing grant_type -> ``invalid_request``; any grant but
       client_credentials -> ``unsupported_grant_type``; scope other than ``icdapi_access``
@@ -60,8 +58,9 @@ Emulator choices:
     * GET on a token endpoint -> 405. Token responses carry ``Cache-Control: no-store``.
     * ``sb.token_lifetime`` overrides access lifetimes of tokens issued afterwards;
       ``sb.refresh_token_lifetime`` likewise for refresh tokens.
-    * Jindexe accepts a JSON or a form body (a body starting with ``{`` is JSON whatever
-      its Content-Type, so ``curl -d '{...}'`` works); errors are FOSOAuthServer's texts.
+    * ``fos`` accepts a JSON or a form body (a body starting with ``{`` is JSON whatever
+      its Content-Type, so ``curl -d '{...}'`` works); errors are FOSOAuthServer's texts;
+      refresh tokens rotate.
 """
 
 from __future__ import annotations
@@ -72,16 +71,25 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote_plus
 
 from werkzeug.wrappers import Request, Response
 
 from explorer.sandbox._jwt import fos_token, jwk, make_jwt
 
-if TYPE_CHECKING:
-    from explorer.sandbox._state import State
+__all__ = [
+    "Auth",
+    "Issuer",
+    "OAuthMount",
+    "Token",
+    "bearer",
+    "client_auth",
+    "empty_response",
+    "json_response",
+]
 
 
 @dataclass(frozen=True)
@@ -95,25 +103,18 @@ class Issuer:
     access_lifetime: int
     refresh_lifetime: int | None
     scope: str
-    api: str  # key of state.credentials
+    api: str  # key of state.credentials (the emulator's name)
+    #: ``fos`` kind: the token route under ``base`` (e.g. ``"/public/token"``)
+    token_path: str = ""
+
+    @property
+    def token_route(self) -> str:
+        """The path of the token endpoint on ``host``."""
+        tail = {"keycloak": _KC_TOKEN, "identityserver": _IS_TOKEN}.get(self.kind,
+                                                                         self.token_path)
+        return self.base + tail
 
 
-ISSUERS: dict[str, Issuer] = {
-    i.name: i
-    for i in (
-        Issuer("itcare", "accounts.cegedim.cloud", "/auth/realms/cloud", "keycloak",
-               1200, 7200, "profile email", "itcare"),
-        Issuer("gopacs-acceptance", "auth.acc.gopacs-services.eu", "/realms/gopacs", "keycloak",
-               300, 1800, "profile email", "gopacs"),
-        Issuer("gopacs-production", "auth.gopacs-services.eu", "/realms/gopacs", "keycloak",
-               300, 1800, "profile email", "gopacs"),
-        Issuer("icd", "icdaccessmanagement.who.int", "", "identityserver",
-               3600, None, "icdapi_access", "icd"),
-        Issuer("jindexe", "api.jindexe.net", "", "fos", 86400, 200 * 86400, "user", "jindexe"),
-    )
-}
-TOKEN_HOSTS: dict[str, Issuer] = {i.host: i for i in ISSUERS.values() if i.kind != "fos"}
-JINDEXE_TOKEN_PATH = "/public/token"
 _KC_TOKEN = "/protocol/openid-connect/token"
 _KC_CERTS = "/protocol/openid-connect/certs"
 _DISCOVERY = "/.well-known/openid-configuration"
@@ -171,21 +172,30 @@ def bearer(request: Request) -> str | None:
 class Auth:
     """Token store and token-server logic of one sandbox (``state.auth``)."""
 
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: Any, issuers: Iterable[Issuer]) -> None:
         self.state = state
+        self.issuers: dict[str, Issuer] = {i.name: i for i in issuers}
+        #: hosts served by :class:`OAuthMount` (the ``fos`` kind is served by its API's mount)
+        self.hosts: dict[str, Issuer] = {i.host: i for i in self.issuers.values()
+                                         if i.kind != "fos"}
+        self._routes = {(i.host, i.token_route): i for i in self.issuers.values()}
         self._lock = threading.Lock()
         self._access: dict[str, Token] = {}
         self._refresh: dict[str, Token] = {}
         self._clients: dict[tuple[str, str], str] = {}
-        for api in ("itcare", "gopacs", "icd"):
+        for api in self.client_apis():
             cred = state.credentials[api]
             self._clients[(api, cred["client_id"])] = cred["client_secret"]
 
+    def client_apis(self) -> list[str]:
+        """The emulators whose token servers authenticate OAuth clients."""
+        return sorted({i.api for i in self.issuers.values() if i.kind != "fos"})
+
     # -- registry -------------------------------------------------------------------------
     def add_client(self, api: str, client_id: str, client_secret: str) -> None:
-        """Register an extra client for ``api`` in ``("itcare", "gopacs", "icd")``."""
-        if api not in ("itcare", "gopacs", "icd"):
-            raise ValueError(f"unknown api {api!r}")
+        """Register an extra client for ``api`` (one of :meth:`client_apis`)."""
+        if api not in self.client_apis():
+            raise ValueError(f"unknown api {api!r}; expected one of {self.client_apis()}")
         with self._lock:
             self._clients[(api, client_id)] = client_secret
 
@@ -199,29 +209,20 @@ class Auth:
 
     def issuer_url(self, name: str) -> str:
         """Public issuer URL of a token server, on the sandbox address."""
-        iss = ISSUERS[name]
+        iss = self.issuers[name]
         return f"{self.state.sandbox_url}/{iss.host}{iss.base}"
 
     def token_url(self, name: str) -> str:
         """Token endpoint URL of a token server, on the sandbox address."""
-        iss = ISSUERS[name]
-        tail = {"keycloak": _KC_TOKEN, "identityserver": _IS_TOKEN, "fos": JINDEXE_TOKEN_PATH}
-        return self.issuer_url(name) + tail[iss.kind]
+        iss = self.issuers[name]
+        return f"{self.state.sandbox_url}/{iss.host}{iss.token_route}"
 
-    @staticmethod
-    def is_token_path(host: str, path: str) -> bool:
+    def is_token_path(self, host: str, path: str) -> bool:
         """Whether ``host``/``path`` belongs to a token server (token, discovery, JWKS)."""
-        return host in TOKEN_HOSTS or (host == "api.jindexe.net" and path == JINDEXE_TOKEN_PATH)
+        return host in self.hosts or (host, path) in self._routes
 
-    @staticmethod
-    def _token_issuer(host: str, path: str) -> Issuer | None:
-        iss = TOKEN_HOSTS.get(host)
-        if iss is not None:
-            tail = _KC_TOKEN if iss.kind == "keycloak" else _IS_TOKEN
-            return iss if path == iss.base + tail else None
-        if host == "api.jindexe.net" and path == JINDEXE_TOKEN_PATH:
-            return ISSUERS["jindexe"]
-        return None
+    def _token_issuer(self, host: str, path: str) -> Issuer | None:
+        return self._routes.get((host, path))
 
     def note_request(self, request: Request, host: str, path: str) -> None:
         """Count a request to a token endpoint (called by the server before any fault)."""
@@ -280,7 +281,7 @@ class Auth:
             return "expired", rec
         return "ok", rec
 
-    def check(self, request: Request, issuers: tuple[str, ...] = ("icd",)) -> Response | None:
+    def check(self, request: Request, issuers: tuple[str, ...]) -> Response | None:
         """``None`` if the bearer is valid for ``issuers``, else the 401 to send."""
         status, _ = self.validate(request, issuers)
         if status == "ok":
@@ -292,7 +293,7 @@ class Auth:
     # -- token servers --------------------------------------------------------------------
     def handle(self, request: Request, host: str, path: str) -> Response:
         """Serve a Keycloak realm or the IdentityServer mounted at ``host``."""
-        iss = TOKEN_HOSTS.get(host)
+        iss = self.hosts.get(host)
         if iss is None:
             return empty_response(404)
         if iss.kind == "keycloak":
@@ -431,14 +432,14 @@ class Auth:
                 "scope": iss.scope}
         return json_response(body, 200, _NO_STORE)
 
-    def jindexe_token(self, request: Request) -> Response:
-        """``POST /public/token`` of Jindexe (the mount has already checked X-API-KEY)."""
+    def password_token(self, request: Request, issuer: str) -> Response:
+        """The token route of a ``fos`` issuer (its API's mount has checked its own key)."""
         if request.method != "POST":
             return empty_response(405, {"Allow": "POST"})
         body = _json_or_form(request)
         grant = body.get("grant_type")
-        iss = ISSUERS["jindexe"]
-        cred = self.state.credentials["jindexe"]
+        iss = self.issuers[issuer]
+        cred = self.state.credentials[iss.api]
         if grant == "password":
             user, pwd = body.get("username"), body.get("password")
             if not isinstance(user, str) or not isinstance(pwd, str) or not user or not pwd:
@@ -454,7 +455,7 @@ class Auth:
                 return _invalid("invalid_request", 'No "refresh_token" parameter found')
             with self._lock:
                 rec = self._refresh.get(rt)
-                valid = rec is not None and rec.active and rec.issuer == "jindexe"
+                valid = rec is not None and rec.active and rec.issuer == iss.name
                 if valid and rec.exp > time.time():
                     rec.active = False  # emulator choice: rotation
             if not valid:
@@ -468,8 +469,8 @@ class Auth:
         now = time.time()
         access_life, refresh_life = self._lifetimes(iss)
         access, refresh = fos_token(), fos_token()
-        self._store(self._access, access, Token("jindexe", user, now + access_life, iss.scope))
-        self._store(self._refresh, refresh, Token("jindexe", user, now + refresh_life, iss.scope))
+        self._store(self._access, access, Token(iss.name, user, now + access_life, iss.scope))
+        self._store(self._refresh, refresh, Token(iss.name, user, now + refresh_life, iss.scope))
         return json_response({"access_token": access, "expires_in": int(access_life),
                               "token_type": "bearer", "scope": iss.scope,
                               "refresh_token": refresh}, 200, _NO_STORE)
@@ -490,12 +491,11 @@ def _json_or_form(request: Request) -> dict[str, Any]:
 
 
 class OAuthMount:
-    """Mount of the Keycloak realms and the IdentityServer (hosts in ``TOKEN_HOSTS``)."""
+    """Mount of the Keycloak realms and IdentityServers (the hosts of ``state.auth``)."""
 
-    hosts: tuple[str, ...] = tuple(TOKEN_HOSTS)
-
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: Any) -> None:
         self.state = state
+        self.hosts: tuple[str, ...] = tuple(state.auth.hosts)
 
     def handle(self, request: Request, host: str, path: str) -> Response:
         return self.state.auth.handle(request, host, path)

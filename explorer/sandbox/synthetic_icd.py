@@ -19,6 +19,21 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+__all__ = [
+    "CATEGORIES_PER_BLOCK",
+    "CHAPTER_CODE",
+    "CHAPTER_ID",
+    "CTX",
+    "FIRST_ID",
+    "FOUND",
+    "LETTERS",
+    "LIN",
+    "SUB_CHOICES",
+    "SyntheticTree",
+    "generate",
+    "payloads",
+]
+
 LIN = "http://id.who.int/icd/release/11"
 FOUND = "http://id.who.int/icd/entity"
 CTX = "http://id.who.int/icd/contexts/contextForLinearizationEntity.json"

@@ -1,139 +1,89 @@
-"""Paging over whole collections: Spring ``Page``, Jindexe pages and bare arrays.
+"""Paging as a strategy: how a collection's first request is made and how each answer reads.
 
-:func:`fetch_records` follows Spring ``Page`` answers (``content``, ``number``, ``size``,
-``totalPages``, ``last``; 0-based ``page``), Jindexe pages (``items``, ``page`` 1-based,
-``limit``, ``total``) and bare arrays. Once the first page tells the total, the other pages are
-fetched concurrently (:func:`explorer.session.parallel.parallel_map`, with a ``tqdm.auto`` bar
-counting rows); ``limit=`` stops at that many rows. :func:`frame` is ``Session.frame``.
+A strategy (:class:`Paging`) says what the first request asks (:meth:`Paging.first`) and turns
+an answer into a :class:`Page`: its records, and the next step (query parameters or a URL) or
+the total. Strategies that can address any page (:meth:`Paging.at`) let the pages after the
+first be fetched concurrently once the first tells the total.
 
->>> records, page = fetch_records(lambda q: {"items": [q["page"]], "page": q["page"],
-...                                          "limit": 1, "total": 3},
-...                               paging=JINDEXE_PAGES, progress=False)
+* :class:`SpringPages` — Spring ``Page`` (``content``, ``number``, ``totalPages``, ``last``);
+* :class:`NumberedPages` — page number + size with a total (``{"items", "page", "limit",
+  "total"}``);
+* :class:`OffsetLimit` — ``offset`` + ``limit`` with an optional total;
+* :class:`NextLink` — a link to the next page in the answer (``{"entries", "next"}``, OData
+  ``{"value", "@odata.nextLink"}``);
+* :class:`Cursor` — an opaque cursor in the answer, sent back as a parameter;
+* :class:`Single` — one answer: a bare array, or one object (one row);
+* :class:`Detect` — the default when nothing is declared: the first of the above that fits.
+
+An answer that fits the declared strategy's shape nowhere is an :class:`~explorer.errors.ApiError`
+(never a silent single row); a page met twice is an error (servers that ignore the page
+parameter); a collection longer than the page bounds raises, it is never cut silently.
+
+>>> records = fetch_records(lambda q: {"items": [q["page"]], "page": q["page"], "limit": 1,
+...                                    "total": 3}, NumberedPages(size=1), progress=False)
 >>> records
 [1, 2, 3]
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import threading
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from urllib.parse import urljoin
 
-import pandas as pd
-
-from ..errors import ApiError
-from .frames import Spec, find_spec, records_of, to_frame
 from .parallel import DEFAULT_WORKERS, parallel_map, progress_bar
 
-if TYPE_CHECKING:
-    from .session import Session
-
 __all__ = [
-    "JINDEXE_PAGES",
     "MAX_PAGES",
-    "NO_PAGES",
-    "SPRING_PAGES",
+    "MAX_SEQUENTIAL_PAGES",
+    "Cursor",
+    "Detect",
+    "NextLink",
+    "NumberedPages",
+    "OffsetLimit",
     "Page",
     "Paging",
+    "PagingError",
+    "Single",
+    "SpringPages",
     "fetch_records",
-    "frame",
-    "page_of",
 ]
 
-#: Pages fetched one by one at most (when an API gives ``last`` but no total).
+#: Pages followed one by one at most (next links, cursors, pages without a total).
 MAX_SEQUENTIAL_PAGES = 10_000
 #: Most pages one collection may announce (a larger total is refused: pass ``limit=``).
 MAX_PAGES = 100_000
 
 
-class TooManyPages(ValueError):
-    """The first page announced more pages than :data:`MAX_PAGES`."""
+class PagingError(ValueError):
+    """An answer that does not page as declared, a page met twice, or too many pages.
 
-
-
-@dataclass(frozen=True)
-class Paging:
-    """How an API pages: query parameter names, first page number and default page size.
-
-    ``style`` is ``"spring"`` (``page`` 0-based + ``size``), ``"jindexe"`` (``page`` 1-based +
-    ``limit``) or ``"none"`` (the first request carries no paging parameters; a Spring page in
-    the answer is still followed, with the size the server chose).
-
-    >>> SPRING_PAGES.first, JINDEXE_PAGES.size_param
-    (0, 'limit')
+    ``hint`` says what to do; the session turns it into an :class:`~explorer.errors.ApiError`.
     """
 
-    style: str = "spring"
-    size: int = 100
-    page_param: str = "page"
-    size_param: str = "size"
-    first: int = 0
-
-    def with_size(self, size: int | None) -> Paging:
-        """The same paging with another default page size."""
-        return self if not size else replace(self, size=int(size))
-
-
-SPRING_PAGES = Paging("spring", 100, "page", "size", 0)
-JINDEXE_PAGES = Paging("jindexe", 50, "page", "limit", 1)
-NO_PAGES = Paging("none", 0, "page", "size", 0)
-
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 @dataclass
 class Page:
-    """One page of a collection: its records and what it says about the rest."""
+    """One answer of a collection: its records, and what it says about the rest.
+
+    ``next`` is the query of the next page (a dict), its URL (a string), or ``None`` on the
+    last page; ``pages`` / ``total`` are the counts of pages / records when the answer says.
+    """
 
     records: list[Any]
-    number: int
-    size: int
-    #: pages in the whole collection, when the API says (or its total and size tell).
-    total_pages: int | None = None
+    next: dict[str, Any] | str | None = None
     total: int | None = None
-    last: bool | None = None
-    #: the first page number of this API (0 for Spring, 1 for Jindexe).
-    first: int = 0
-    params: dict[str, str] = field(default_factory=dict)
-
-
-def page_of(payload: Any, requested: int | None = None) -> Page | None:
-    """The :class:`Page` a payload is, or ``None`` when it is not a page (array, object).
-
-    >>> p = page_of({"content": [1, 2], "number": 0, "size": 2, "totalPages": 3, "last": False})
-    >>> p.records, p.total_pages
-    ([1, 2], 3)
-    >>> page_of({"items": [1], "page": 1, "limit": 1, "total": 2}).total_pages
-    2
-    >>> page_of([1, 2]) is None
-    True
-    """
-    if not isinstance(payload, dict):
-        return None
-    content = payload.get("content")
-    if isinstance(content, list) and any(
-            k in payload for k in ("totalPages", "last", "totalElements", "number")):
-        size = _int(payload.get("size")) or len(content)
-        total = _int(payload.get("totalElements"))
-        pages = _int(payload.get("totalPages"))
-        if pages is None and total is not None and size:
-            pages = math.ceil(total / size)
-        number = _int(payload.get("number"))
-        last = payload.get("last") if isinstance(payload.get("last"), bool) else None
-        return Page(content, requested if number is None else number, size, pages, total, last,
-                    0, {"page": "page", "size": "size"})
-    items = payload.get("items")
-    if isinstance(items, list) and "total" in payload and ("limit" in payload
-                                                           or "page" in payload):
-        size = _int(payload.get("limit")) or len(items)
-        total = _int(payload.get("total"))
-        pages = math.ceil(total / size) if total is not None and size else None
-        number = _int(payload.get("page"))
-        return Page(items, requested if number is None else number, size, pages, total,
-                    None, 1, {"page": "page", "size": "limit"})
-    return None
+    pages: int | None = None
+    number: int | None = None
 
 
 def _int(value: Any) -> int | None:
@@ -145,130 +95,390 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def _list(payload: Any, key: str | None) -> list[Any] | None:
+    if key is None:
+        return payload if isinstance(payload, list) else None
+    value = payload.get(key) if isinstance(payload, dict) else None
+    return value if isinstance(value, list) else None
+
+
+class Paging:
+    """A paging strategy (see the module docstring). ``size`` is the page size asked for."""
+
+    #: what the strategy expects, for error messages
+    shape = "a page"
+    size: int = 0
+
+    def first(self, params: Mapping[str, Any], limit: int | None) -> dict[str, Any]:
+        """The query of the first request (``params`` plus the strategy's own)."""
+        return dict(params)
+
+    def parse(self, payload: Any, query: Mapping[str, Any]) -> Page | None:
+        """The :class:`Page` this answer is, or ``None`` when it has another shape."""
+        raise NotImplementedError
+
+    def at(self, number: int, query: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The query of page ``number`` (0-based), for strategies with random access."""
+        return None
+
+    def single(self, params: Mapping[str, Any]) -> bool:
+        """Whether ``params`` already pick one page (the caller asked for that page only)."""
+        return False
+
+    def with_size(self, size: int | None) -> Paging:
+        """The same strategy with another page size (``None``: unchanged)."""
+        return self if not size or not hasattr(self, "size") else replace(self, size=int(size))
+
+
+@dataclass(frozen=True)
+class SpringPages(Paging):
+    """Spring ``Page`` answers: ``content``, ``number``, ``size``, ``totalPages``,
+    ``totalElements``, ``last``; 0-based ``page`` and ``size`` parameters.
+
+    >>> SpringPages().parse({"content": [1], "number": 0, "totalPages": 3}, {}).next
+    {'page': 1}
+    """
+
+    size: int = 100
+    page_param: str = "page"
+    size_param: str = "size"
+    shape = "a Spring page ({content, number, totalPages, last})"
+
+    def first(self, params: Mapping[str, Any], limit: int | None) -> dict[str, Any]:
+        size = int(params.get(self.size_param) or self.size)
+        return {**params, self.page_param: 0, self.size_param: min(size, limit) if limit else size}
+
+    def single(self, params: Mapping[str, Any]) -> bool:
+        return self.page_param in params
+
+    def parse(self, payload: Any, query: Mapping[str, Any]) -> Page | None:
+        content = _list(payload, "content")
+        if content is None or not any(k in payload for k in ("totalPages", "last",
+                                                              "totalElements", "number")):
+            return None
+        size = _int(payload.get("size")) or _int(query.get(self.size_param)) or len(content)
+        total = _int(payload.get("totalElements"))
+        pages = _int(payload.get("totalPages"))
+        if pages is None and total is not None and size:
+            pages = math.ceil(total / size)
+        number = _int(payload.get("number"))
+        number = _int(query.get(self.page_param)) or 0 if number is None else number
+        last = payload.get("last")
+        more = (last is False) if isinstance(last, bool) else (pages is not None
+                                                                and number + 1 < pages)
+        return Page(content, {self.page_param: number + 1} if more and content else None,
+                    total, pages, number)
+
+    def at(self, number: int, query: Mapping[str, Any]) -> dict[str, Any] | None:
+        return {**query, self.page_param: number}
+
+
+@dataclass(frozen=True)
+class NumberedPages(Paging):
+    """Page number and size with a total: ``{"items": […], "page": 1, "limit": 50, "total": 300}``
+    (``first`` is the number of the first page).
+
+    >>> NumberedPages(size=50).parse({"items": [], "page": 1, "limit": 50, "total": 120}, {}).pages
+    3
+    """
+
+    size: int = 50
+    records: str = "items"
+    page_param: str = "page"
+    size_param: str = "limit"
+    total_key: str = "total"
+    first_page: int = 1
+    shape = "numbered pages ({items, page, limit, total})"
+
+    def first(self, params: Mapping[str, Any], limit: int | None) -> dict[str, Any]:
+        size = int(params.get(self.size_param) or self.size)
+        return {**params, self.page_param: self.first_page,
+                self.size_param: min(size, limit) if limit else size}
+
+    def single(self, params: Mapping[str, Any]) -> bool:
+        return self.page_param in params
+
+    def parse(self, payload: Any, query: Mapping[str, Any]) -> Page | None:
+        items = _list(payload, self.records)
+        if items is None or self.total_key not in payload:
+            return None
+        size = _int(payload.get(self.size_param)) or _int(query.get(self.size_param)) \
+            or len(items)
+        total = _int(payload.get(self.total_key))
+        pages = math.ceil(total / size) if total is not None and size else None
+        number = _int(payload.get(self.page_param))
+        number = _int(query.get(self.page_param)) or self.first_page if number is None \
+            else number
+        index = number - self.first_page
+        more = pages is not None and index + 1 < pages
+        return Page(items, {self.page_param: number + 1} if more and items else None, total,
+                    pages, index)
+
+    def at(self, number: int, query: Mapping[str, Any]) -> dict[str, Any] | None:
+        return {**query, self.page_param: number + self.first_page}
+
+
+@dataclass(frozen=True)
+class OffsetLimit(Paging):
+    """``offset`` and ``limit`` parameters; the total (``total_key``) when the answer has one.
+
+    >>> OffsetLimit(size=2).parse({"items": [1, 2], "total": 5}, {"offset": 0, "limit": 2}).next
+    {'offset': 2}
+    """
+
+    size: int = 100
+    records: str = "items"
+    offset_param: str = "offset"
+    limit_param: str = "limit"
+    total_key: str | None = "total"
+    shape = "offset/limit pages ({items, total})"
+
+    def first(self, params: Mapping[str, Any], limit: int | None) -> dict[str, Any]:
+        size = int(params.get(self.limit_param) or self.size)
+        return {**params, self.offset_param: 0,
+                self.limit_param: min(size, limit) if limit else size}
+
+    def single(self, params: Mapping[str, Any]) -> bool:
+        return self.offset_param in params
+
+    def parse(self, payload: Any, query: Mapping[str, Any]) -> Page | None:
+        items = _list(payload, self.records)
+        if items is None:
+            return None
+        offset = _int(query.get(self.offset_param)) or 0
+        size = _int(query.get(self.limit_param)) or self.size
+        total = _int(payload.get(self.total_key)) if self.total_key else None
+        pages = math.ceil(total / size) if total is not None and size else None
+        more = (offset + len(items) < total) if total is not None else len(items) >= size
+        return Page(items, {self.offset_param: offset + len(items)} if more and items else None,
+                    total, pages, offset // size if size else None)
+
+    def at(self, number: int, query: Mapping[str, Any]) -> dict[str, Any] | None:
+        size = _int(query.get(self.limit_param)) or self.size
+        return {**query, self.offset_param: number * size}
+
+
+@dataclass(frozen=True)
+class NextLink(Paging):
+    """A link to the next page in each answer: ``{"entries": […], "next": "https://…"}``, or
+    OData's ``NextLink("value", "@odata.nextLink")``. Links are followed through the session,
+    so they must stay on its hosts.
+
+    >>> NextLink().parse({"entries": [1], "next": "https://h/x?p=2"}, {}).next
+    'https://h/x?p=2'
+    """
+
+    records: str = "entries"
+    next_key: str = "next"
+    shape = "linked pages ({entries, next})"
+
+    def parse(self, payload: Any, query: Mapping[str, Any]) -> Page | None:
+        items = _list(payload, self.records)
+        if items is None:
+            return None
+        link = payload.get(self.next_key)
+        return Page(items, link if isinstance(link, str) and link else None,
+                    _int(payload.get("total")))
+
+
+@dataclass(frozen=True)
+class Cursor(Paging):
+    """An opaque cursor: ``{"items": […], "next_cursor": "abc"}`` → ``?cursor=abc``.
+
+    >>> Cursor().parse({"items": [1], "next_cursor": "c2"}, {}).next
+    {'cursor': 'c2'}
+    """
+
+    records: str = "items"
+    cursor_key: str = "next_cursor"
+    cursor_param: str = "cursor"
+    shape = "cursor pages ({items, next_cursor})"
+
+    def parse(self, payload: Any, query: Mapping[str, Any]) -> Page | None:
+        items = _list(payload, self.records)
+        if items is None:
+            return None
+        cursor = payload.get(self.cursor_key)
+        return Page(items, {self.cursor_param: cursor} if cursor not in (None, "") else None)
+
+
+@dataclass(frozen=True)
+class Single(Paging):
+    """One answer: a bare array (or the list under ``records``), or one object as one row.
+
+    >>> Single().parse([1, 2], {}).records, Single().parse({"id": 7}, {}).records
+    ([1, 2], [{'id': 7}])
+    """
+
+    records: str | None = None
+    shape = "one answer (an array or an object)"
+
+    def parse(self, payload: Any, query: Mapping[str, Any]) -> Page | None:
+        if self.records is not None:
+            items = _list(payload, self.records)
+            return None if items is None else Page(items)
+        if isinstance(payload, list):
+            return Page(payload)
+        if isinstance(payload, dict):
+            return Page([payload])
+        return None if payload is not None else Page([])
+
+
+@dataclass(frozen=True)
+class Detect(Paging):
+    """No declaration: the first request carries no paging parameter, and the answer is read
+    by the first strategy that fits (Spring, numbered pages, next links, OData, a bare array).
+
+    >>> Detect().parse({"value": [1], "@odata.nextLink": "https://h/x?skip=1"}, {}).next
+    'https://h/x?skip=1'
+    """
+
+    candidates: tuple[Paging, ...] = field(default_factory=lambda: (
+        SpringPages(), NumberedPages(), NextLink(), NextLink("value", "@odata.nextLink"),
+        Cursor()))
+    shape = ("a known page shape (Spring, {items, total}, {entries, next}, OData {value}) "
+             "or a bare array")
+
+    def parse(self, payload: Any, query: Mapping[str, Any]) -> Page | None:
+        if isinstance(payload, list):
+            return Page(payload)
+        if payload is None:
+            return Page([])
+        for strategy in self.candidates:
+            page = strategy.parse(payload, query)
+            if page is not None:
+                return page
+        return None
+
+    def single(self, params: Mapping[str, Any]) -> bool:
+        return "page" in params
+
+
+def _fingerprint(records: list[Any]) -> str:
+    text = json.dumps(records, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 def fetch_records(
-    get: Callable[[dict[str, Any]], Any],
+    get: Callable[[dict[str, Any] | str], Any],
+    paging: Paging,
     params: Mapping[str, Any] | None = None,
     *,
-    paging: Paging = SPRING_PAGES,
     limit: int | None = None,
     progress: bool = True,
     workers: int = DEFAULT_WORKERS,
     desc: str = "pages",
-) -> tuple[list[Any], Page | None]:
-    """All records of a collection: first page, then the others concurrently.
+    url: str = "",
+) -> list[Any]:
+    """All records of a collection: the first page, then the others (concurrently when the
+    strategy addresses pages and the first answer tells how many).
 
-    ``get(params)`` returns the parsed JSON of one request. A ``page`` parameter given by the
-    caller fetches only that page. Returns the records and the first :class:`Page` (``None``
-    when the answer was not paged).
+    ``get(query)`` returns the parsed JSON of one request (``query`` a dict of parameters, or
+    the absolute URL of a next link); ``url`` is the first request's URL, against which
+    relative next links resolve. A page parameter given by the caller fetches only that page.
+    :class:`PagingError` for an answer that does not fit ``paging``, a page met twice, or a
+    collection beyond :data:`MAX_PAGES` / :data:`MAX_SEQUENTIAL_PAGES` pages.
     """
     if limit is not None and limit < 0:
         raise ValueError("limit must be >= 0")
     if limit == 0:
-        return [], None
-    query = {k: v for k, v in (params or {}).items() if v is not None}
-    single = paging.page_param in query
-    if paging.style != "none" and not single:
-        size = query.get(paging.size_param) or paging.size
-        if limit:
-            size = min(int(size), limit)
-        query[paging.size_param] = size
-        query[paging.page_param] = paging.first
-    payload = get(dict(query))
-    page = page_of(payload, paging.first)
-    if page is None:
-        records = records_of(payload)
-        return (records[:limit] if limit is not None else records), None
+        return []
+    params = {k: v for k, v in (params or {}).items() if v is not None}
+    single = paging.single(params)
+    query = dict(params) if single else paging.first(params, limit)
+    page = _parse(paging, get(query), query)
     records = list(page.records)
-    if single or (limit is not None and len(records) >= limit) or not page.records:
-        return (records[:limit] if limit is not None else records), page
-    page_param = page.params["page"] if paging.style == "none" else paging.page_param
-    size_param = page.params["size"] if paging.style == "none" else paging.size_param
-    query.setdefault(size_param, page.size)
-
-    if page.total_pages is not None:
-        wanted = page.total_pages
-        if limit is not None and page.size:
-            wanted = min(wanted, math.ceil(limit / page.size))
-        numbers = range(page.number + 1, page.first + wanted)
-        if len(numbers) > MAX_PAGES:
-            raise TooManyPages(f"the API announced {page.total_pages} pages")
-        expected = page.total if page.total is not None else wanted * page.size
-        if limit is not None:
-            expected = min(expected, limit)
-        lock = threading.Lock()
-        with progress_bar(expected if numbers else 0, desc, progress) as bar:
-            bar.update(min(len(records), expected))
-
-            def one(number: int) -> list[Any]:
-                chunk = records_of(get({**query, page_param: number}))
-                with lock:
-                    bar.update(len(chunk))
-                return chunk
-
-            # the bar counts rows, so parallel_map's own (page) bar stays off
-            for chunk in parallel_map(one, numbers, workers=workers, progress=False):
-                records.extend(chunk)
-    elif page.last is False:
-        number = page.number
-        previous = page.records
-        with progress_bar(None, desc, progress) as bar:
-            bar.update(len(records))
-            while number - page.number < MAX_SEQUENTIAL_PAGES:
-                number += 1
-                payload = get({**query, page_param: number})
-                nxt = page_of(payload, number)
-                chunk = records_of(payload) if nxt is None else nxt.records
-                if chunk == previous:
-                    warnings.warn(f"{desc}: page {number} repeats the previous page (the API "
-                                  "ignores the page parameter?); stopped there", stacklevel=3)
-                    break
-                previous = chunk
-                records.extend(chunk)
-                bar.update(len(chunk))
-                if not chunk or (nxt is not None and nxt.last is not False) or (
-                        limit is not None and len(records) >= limit):
-                    break
+    if single or (limit is not None and len(records) >= limit) or page.next is None:
+        return records[:limit] if limit is not None else records
+    seen = {_fingerprint(page.records)}
+    if page.pages is not None and paging.at(0, query) is not None:
+        records += _random_access(get, paging, page, query, seen, limit, progress, workers,
+                                  desc)
+    else:
+        records += _sequential(get, paging, page, query, seen, limit, progress, desc, url)
     if limit is not None:
         del records[limit:]
-    if page.total is not None and limit is None and len(records) != page.total:
-        warnings.warn(f"{desc}: the API announced {page.total} records but {len(records)} "
-                      "came back (the collection changed while paging?)", stacklevel=3)
-    return records, page
+    return records
 
 
-def frame(
-    session: Session,
-    path: str,
-    *,
-    base: str = "base_url",
-    spec: Spec | None = None,
-    paging: Paging | None = None,
-    limit: int | None = None,
-    explode: str | None = None,
-    progress: bool = True,
-    workers: int | None = None,
-    page_size: int | None = None,
-    params: Mapping[str, Any] | None = None,
-) -> pd.DataFrame:
-    """The whole collection at ``path`` as a DataFrame (see :meth:`Session.frame`).
+def _parse(paging: Paging, payload: Any, query: Mapping[str, Any]) -> Page:
+    page = paging.parse(payload, query)
+    if page is None:
+        kind = type(payload).__name__ if payload is not None else "nothing"
+        keys = f" with keys {', '.join(sorted(map(str, payload))[:8])}" \
+            if isinstance(payload, dict) else ""
+        raise PagingError(f"the answer is a JSON {kind}{keys}, not {paging.shape}",
+                          "declare how this collection pages (paging=…), or read it with "
+                          "session.get()")
+    return page
 
-    The spec is ``spec=``, else the first of ``session.frame_specs`` matching ``path``; paging
-    is ``paging=``, else the spec's, else ``session.paging`` (default: detect from the answer).
-    """
-    if spec is None:
-        spec = find_spec(getattr(session, "frame_specs", ()), base, path)
-    paging = paging or (spec.paging if spec else None) or getattr(session, "paging", NO_PAGES)
-    paging = paging.with_size(page_size)
 
-    def get(query: dict[str, Any]) -> Any:
-        return session.get(path, base=base, params=query)
+def _check_new(page: Page, seen: set[str], number: Any, desc: str) -> None:
+    if not page.records:
+        return
+    mark = _fingerprint(page.records)
+    if mark in seen:
+        raise PagingError(f"{desc}: page {number} repeats a page already received (the API "
+                          "ignores the page parameter, or loops)",
+                          "pass limit=… to stop earlier, or check the paging parameters")
+    seen.add(mark)
 
-    try:
-        records, _ = fetch_records(get, params, paging=paging, limit=limit, progress=progress,
-                                   workers=workers or DEFAULT_WORKERS, desc=f"GET {path}")
-    except TooManyPages as exc:
-        raise ApiError(f"{exc}; refusing to fetch more than {MAX_PAGES:,} pages",
-                       provider=session.provider, url=session.url(path, base=base),
-                       params=dict(params or {}), redact=session.redact,
-                       hint="pass limit=… or a larger page_size=…") from None
-    return to_frame(records, spec, explode=explode)
+
+def _random_access(get: Callable[[Any], Any], paging: Paging, first: Page, query: dict,
+                   seen: set[str], limit: int | None, progress: bool, workers: int,
+                   desc: str) -> list[Any]:
+    number = first.number or 0
+    wanted = first.pages or 0
+    size = len(first.records) or 1
+    if limit is not None:
+        wanted = min(wanted, number + math.ceil(limit / size))
+    numbers = range(number + 1, wanted)
+    if len(numbers) > MAX_PAGES:
+        raise PagingError(f"{desc}: the API announced {first.pages:,} pages; refusing to fetch "
+                          f"more than {MAX_PAGES:,}", "pass limit=… or a larger page_size=…")
+    expected = first.total if first.total is not None else wanted * size
+    if limit is not None:
+        expected = min(expected, limit)
+    lock = threading.Lock()
+    with progress_bar(expected if numbers else 0, desc, progress) as bar:
+        bar.update(min(len(first.records), expected))
+
+        def one(n: int) -> list[Any]:
+            q = paging.at(n, query)
+            page = _parse(paging, get(q), q or {})
+            with lock:
+                _check_new(page, seen, n, desc)
+                bar.update(len(page.records))
+            return page.records
+
+        chunks = parallel_map(one, numbers, workers=workers, progress=False)
+    return [r for chunk in chunks for r in chunk]
+
+
+def _sequential(get: Callable[[Any], Any], paging: Paging, page: Page, query: dict,
+                seen: set[str], limit: int | None, progress: bool, desc: str,
+                url: str) -> list[Any]:
+    out: list[Any] = []
+    have = len(page.records)
+    link_base = url
+    with progress_bar(None, desc, progress) as bar:
+        bar.update(have)
+        for count in range(1, MAX_SEQUENTIAL_PAGES + 1):
+            step = page.next
+            if step is None or (limit is not None and have + len(out) >= limit):
+                return out
+            if isinstance(step, str):
+                target: Any = urljoin(link_base, step) if link_base else step
+                link_base = target
+                current_query: dict[str, Any] = {}
+            else:
+                target = current_query = {**query, **step}
+            page = _parse(paging, get(target), current_query)
+            _check_new(page, seen, count + 1, desc)
+            out.extend(page.records)
+            bar.update(len(page.records))
+            if not page.records:
+                return out
+    raise PagingError(f"{desc}: more than {MAX_SEQUENTIAL_PAGES:,} pages; stopped rather than "
+                      "return part of the collection as if it were all",
+                      "pass limit=… (or a larger page size) to fetch a part on purpose")

@@ -1,5 +1,11 @@
 """The session: one authenticated API, its URLs, and calls that end in JSON or a typed error.
 
+A :class:`Session` is built by :func:`explorer.connect` from a provider's declaration
+(:class:`~explorer.session.provider.Provider`); its request auth
+(:mod:`explorer.auth.request_auth`) puts the right credentials on each request and renews a
+refused token; :meth:`Session.error_for` is the one error template, filled with the provider's
+own words and hints.
+
 >>> import explorer
 >>> icd = explorer.connect("icd", sandbox=True)
 >>> icd.get("/icd/entity")["@id"]
@@ -8,41 +14,52 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 
 from .._html import card
+from .._secret import SecretHeaders
 from ..auth.flows import TokenFlow
+from ..auth.request_auth import RequestAuth
 from ..auth.tokens import Token
 from ..errors import ApiError, AuthenticationError, ConfigurationError, NotFound, Redactor
-from .transport import Transport
+from ..transport import Transport, is_absolute, origin, under
+from .collections import Collection, find_collection
+from .paging import Detect, Paging, PagingError, fetch_records
+from .parallel import DEFAULT_WORKERS
+from .provider import ErrorWords, Provider
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..apis.profile import Profile
-
-__all__ = ["Session"]
+__all__ = ["DEFAULT_HINTS", "Session", "object_of", "provider_words"]
 
 log = logging.getLogger("explorer.http")
 
-#: A token this close to expiry when a 401 arrives counts as expired, not refused (seconds).
-_EXPIRY_SLACK = 1.0
-_MAX_RENEWALS = 3
+#: Hints by status when the provider has none of its own.
+DEFAULT_HINTS = {
+    400: "check the parameters",
+    403: "this account is not allowed to do this; check its roles",
+    404: "check the path, code or id",
+    429: "the service is busy or down; retry later (retries were already made)",
+    502: "the service is busy or down; retry later (retries were already made)",
+    503: "the service is busy or down; retry later (retries were already made)",
+    504: "the service is busy or down; retry later (retries were already made)",
+}
 
-_ERROR_KEYS = ("errorMessage", "error_description", "errorDesc", "message", "detail", "title",
-               "error")
 
+def provider_words(body: Any, keys: tuple[str, ...] = ErrorWords.keys) -> str | None:
+    """The human part of an error body, in the provider's own words (or ``None``).
 
-def provider_words(body: Any) -> str | None:
-    """The human part of an error body, in the provider's own words (or ``None``)."""
+    >>> provider_words({"errorMessage": "bad size"}), provider_words("<html>…</html>")
+    ('bad size', None)
+    """
     if isinstance(body, Mapping):
-        for key in _ERROR_KEYS:
+        for key in keys:
             value = body.get(key)
             if isinstance(value, str) and value.strip():
                 return value.strip()
@@ -55,48 +72,55 @@ class Session:
     """An authenticated session to one API (made by :func:`explorer.connect`).
 
     ``get`` returns parsed JSON, ``request`` the ``requests.Response``, ``frame`` a DataFrame;
-    ``token`` shows the token status (never its value in a repr).
+    ``token`` shows the token status (never its value in a repr). ``api`` is the provider's
+    declaration, ``provider`` its name.
     """
 
     def __init__(
         self,
-        profile: Profile,
+        api: Provider,
         *,
-        urls: dict[str, str],
+        urls: Mapping[str, str],
+        auth: RequestAuth | None = None,
         flow: TokenFlow | None = None,
-        api_key: str | None = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
         http: Transport | None = None,
         redact: Redactor | None = None,
         deployment: str = "real",
     ) -> None:
-        self.profile = profile
-        self.provider = profile.name
+        self.api = api
+        self.provider = api.name
         self.urls = dict(urls)
         self.base_url = self.urls["base_url"]
+        self.auth = auth
         self.flow = flow
-        self._api_key = api_key
-        self.headers = {**profile.headers, **(headers or {})}
+        self.headers = {**api.headers, **(headers or {})}
         self.http = http or Transport()
         self.redact = redact or Redactor()
         self.deployment = deployment
-        self._origins = {_origin(u) for u in self.urls.values()}
 
     # -- URLs ---------------------------------------------------------------------------------
     def url(self, path: str, *, base: str = "base_url") -> str:
         """The absolute URL of ``path`` (relative to ``urls[base]``, or a payload URI).
 
         Payload URIs on the provider's canonical hosts (e.g. ``http://id.who.int/...``) map onto
-        this session's base URL, so links found in answers work against any deployment.
+        this session's base URL, so links found in answers work against any deployment. An
+        absolute URL must be on one of this session's hosts (its credentials go nowhere else).
         """
-        if "://" in path:
-            for prefix in self.profile.canonical_prefixes:
-                if path.startswith(prefix):
-                    return self.base_url + path[len(prefix):]
-            if _origin(path) not in self._origins:
+        if is_absolute(path):
+            for prefix in self.api.canonical_prefixes:
+                rest = under(path, prefix)
+                if rest is not None:
+                    return self.base_url + rest
+            try:
+                here = origin(path)
+                ours = {origin(u) for u in self.urls.values()}
+            except ValueError:
+                ours, here = set(), None
+            if here not in ours:
                 raise ConfigurationError(
                     "refusing to send this session's credentials to another host",
-                    provider=self.provider, url=path,
+                    provider=self.provider, url=path, redact=self.redact,
                     hint=f"use a path relative to {self.base_url}")
             return path
         try:
@@ -110,6 +134,9 @@ class Session:
     def path(*segments: object) -> str:
         """Join path segments, each percent-encoded so none can reach another route.
 
+        ``.``, ``..`` and empty segments are :class:`ValueError` (no encoding keeps them on
+        the route); providers turn that into their typed error.
+
         >>> Session.path("codeinfo", "2C25.Z&XK8G", "../x")
         '/codeinfo/2C25.Z%26XK8G/..%2Fx'
         """
@@ -121,101 +148,78 @@ class Session:
             parts.append(quote(text, safe=""))
         return "/" + "/".join(parts)
 
+    def id_path(self, *segments: object, what: str = "id") -> str:
+        """:meth:`path`, with an id that no URL can hold (``''``, ``'.'``, ``'..'``) raised as
+        :class:`~explorer.errors.NotFound` naming it.
+
+        >>> import explorer
+        >>> explorer.connect("itcare", sandbox=True).id_path("compute", "instances", "..")
+        Traceback (most recent call last):
+        ...
+        explorer.errors.NotFound: [itcare] no such id: '..' is not a valid id
+        What to do: check the id (path segments like '..' are never sent)
+        """
+        try:
+            return self.path(*segments)
+        except ValueError:
+            bad = next(str(s) for s in segments if str(s) in ("", ".", ".."))
+            raise NotFound(f"no such {what}: {bad!r} is not a valid {what}",
+                           provider=self.provider, redact=self.redact,
+                           hint=f"check the {what} (path segments like '..' are never "
+                                "sent)") from None
+
     # -- authentication -------------------------------------------------------------------------
     @property
     def token(self) -> Token | None:
         """The current token's status (fetching one if needed); ``None`` without authentication."""
         return self.flow.token() if self.flow else None
 
-    def _needs(self, url: str) -> tuple[bool, bool]:
-        """(bearer token, API key) that a request to ``url`` carries. Providers refine this."""
-        return self.flow is not None, self._api_key is not None
-
-    def _auth_headers(self, url: str) -> tuple[dict[str, str], Token | None]:
-        bearer, key = self._needs(url)
-        headers: dict[str, str] = {}
-        token = None
-        if bearer:
-            if self.flow is None:
-                raise self._missing("a token")
-            token = self.flow.token()
-            headers["Authorization"] = f"{token.token_type} {token.access_token}"
-        if key:
-            if not self._api_key or not self.profile.api_key_header:
-                raise self._missing("an API key")
-            headers[self.profile.api_key_header] = self._api_key
-        return headers, token
-
-    def _missing(self, what: str) -> ConfigurationError:
-        names = self.profile.credential_hint()
-        return ConfigurationError(f"this call needs {what}, and none was configured",
-                                  provider=self.provider, hint=f"set {names}")
-
     # -- calls ----------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, base: str = "base_url",
                 params: Mapping[str, Any] | None = None, **kwargs: Any) -> requests.Response:
-        """Send one request and return the ``requests.Response`` (any status but 401).
-
-        A 401 renews the token and retries once when the body can be replayed; a 401 for that
-        fresh token raises :class:`AuthenticationError` (a token that expired on the way, e.g.
-        during ``Retry-After`` waits, is renewed again, at most three times). Transport failures
-        raise :class:`ApiError`.
+        """Send one request and return the ``requests.Response`` (any status but a refused
+        token, which the request auth renews once; see
+        :class:`~explorer.auth.request_auth.BearerAuth`). Transport failures raise
+        :class:`ApiError`.
         """
         url = self.url(path, base=base)
-        extra = kwargs.pop("headers", None) or {}
-        auth, token = self._auth_headers(url)
-        headers = {**self.headers, **extra, **auth}
-        resp = self._send(method, url, params, headers, kwargs)
-        renewals = 0
-        while resp.status_code == 401 and token is not None and self.flow is not None:
-            resp.close()
-            # A token that was still valid and got refused after a renewal is a real refusal;
-            # one that expired on the way (slow retries, short lifetimes) is renewed again.
-            if renewals and (not token.is_expired(_EXPIRY_SLACK) or renewals >= _MAX_RENEWALS):
-                raise AuthenticationError(
-                    "the API refused a freshly issued token (HTTP 401)", status=401,
-                    provider=self.provider, url=url, redact=self.redact,
-                    hint="check that this client is allowed to use this API "
-                         f"({self.profile.credential_hint()})")
-            token = self.flow.renew(token)
-            renewals += 1
-            if not _replayable(kwargs):
-                raise AuthenticationError(
-                    "the API refused the token; it was renewed but this request's body cannot "
-                    "be sent twice", status=401, provider=self.provider, url=url,
-                    hint="send the request again", redact=self.redact)
-            headers["Authorization"] = f"{token.token_type} {token.access_token}"
-            resp = self._send(method, url, params, headers, kwargs)
-        return resp
+        headers = SecretHeaders(self.headers)
+        headers.update(kwargs.pop("headers", None) or {})
+        prepared = self.http.prepare_request(requests.Request(
+            method, url, headers=headers, params=params, **kwargs))
+        flow = (self.auth or RequestAuth()).auth_flow(prepared)
+        outgoing = next(flow)
+        while True:
+            response = self._send(outgoing, params)
+            try:
+                outgoing = flow.send(response)
+            except StopIteration:
+                return response
 
-    def _send(self, method: str, url: str, params: Any, headers: dict[str, str],
-              kwargs: dict[str, Any]) -> requests.Response:
+    def _send(self, prepared: requests.PreparedRequest, params: Any) -> requests.Response:
+        failure: tuple[str, str] | None = None
         try:
-            resp = self.http.request(method, url, params=params, headers=headers, **kwargs)
+            resp = self.http.send_request(prepared)
         except requests.Timeout:
-            raise self._transport_error("no answer within the read timeout", url, params,
-                                        "retry later, or pass a larger timeout=") from None
+            failure = ("no answer within the read timeout",
+                       "retry later, or pass a larger timeout=")
         except requests.exceptions.ChunkedEncodingError:
-            raise self._transport_error("the connection dropped while reading the answer", url,
-                                        params, "retry; the server closed the connection") \
-                from None
+            failure = ("the connection dropped while reading the answer",
+                       "retry; the server closed the connection")
         except requests.exceptions.SSLError:
-            raise self._transport_error(
-                "TLS certificate verification failed", url, params,
-                "if the server uses a private CA, pass verify='/path/to/ca.pem'") from None
+            failure = ("TLS certificate verification failed",
+                       "if the server uses a private CA, pass verify='/path/to/ca.pem'")
         except requests.ConnectionError:
-            raise self._transport_error("cannot reach the server", url, params,
-                                        "check the URL, your network and the server") from None
+            failure = ("cannot reach the server", "check the URL, your network and the server")
         except requests.RequestException as exc:
-            raise self._transport_error(f"request failed ({type(exc).__name__})", url, params,
-                                        "check the URL and parameters") from None
+            failure = (f"request failed ({type(exc).__name__})", "check the URL and parameters")
+        if failure is not None:  # raised here, outside the handler: no chained context
+            raise ApiError(failure[0], provider=self.provider,
+                           url=(prepared.url or "").split("?", 1)[0],
+                           params=_plain(params), hint=failure[1], redact=self.redact)
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("%s %s -> %s", method, self.redact(resp.url), resp.status_code)
+            log.debug("%s %s -> %s", prepared.method, self.redact(resp.url), resp.status_code)
         return resp
-
-    def _transport_error(self, message: str, url: str, params: Any, hint: str) -> ApiError:
-        return ApiError(message, provider=self.provider, url=url, params=_plain(params),
-                        hint=hint, redact=self.redact)
 
     def get(self, path: str, *, base: str = "base_url", params: Mapping[str, Any] | None = None,
             **query: Any) -> Any:
@@ -246,39 +250,67 @@ class Session:
         return body
 
     def error_for(self, resp: requests.Response, body: Any,
-                  params: Mapping[str, Any] | None) -> ApiError:
-        """The typed error for an error response (providers add their own words)."""
+                  params: Mapping[str, Any] | None) -> ApiError | AuthenticationError:
+        """The typed error for an error answer: one template, the provider's words and hints.
+
+        ``HTTP <status> <reason> — <words> (<code>, field <field>)``; the hint is the
+        provider's (by error code, path or status), else a generic one; a 400 lists the
+        parameters sent; 404 is :class:`NotFound`; a 401 the provider attributes to a
+        credential is an :class:`AuthenticationError` naming it.
+        """
+        words_of = self.api.errors
         status = resp.status_code
-        words = provider_words(body)
         reason = resp.reason or ""
+        path = resp.url or ""
+        query = _plain(params)
+        words = provider_words(body, words_of.keys)
+        if words == reason:
+            words = None
+        code = _text(body, words_of.code_key)
+        field = _text(body, words_of.field_key)
         message = f"HTTP {status} {reason}".strip() + (f" — {words}" if words else "")
-        if status in (502, 503, 504, 429):
-            hint = "the service is busy or down; retry later (retries were already made)"
-        elif status == 403:
-            hint = "this account is not allowed to do this; check its roles"
-        elif status == 404:
-            hint = "check the path, code or id"
-        elif status == 400:
-            hint = "check the parameters"
-        else:
-            hint = None
+        details = [d for d in (code if code != words else None,
+                               f"field {field}" if field else None) if d]
+        if details:
+            message += f" ({', '.join(details)})"
+        if body is None and words_of.empty:
+            message += f" ({words_of.empty})"
+        hint = words_of.hint(status, code, path)
+        if hint is None and field:
+            hint = f"check the value of {field!r}" + (
+                f" (sent {field}={query[field]!r})" if field in query else "")
+        if hint is None:
+            hint = DEFAULT_HINTS.get(status) or ("retry later" if status >= 500 else None)
+        if status == 400 and query and not field:
+            hint = (hint or "check the parameters") + " (sent " + ", ".join(
+                f"{k}={v!r}" for k, v in query.items()) + ")"
+        credential = words_of.credential(status, code, path)
+        if credential is not None:
+            label = (self.api.field(credential).title if self.api.field(credential)
+                     else credential)
+            return AuthenticationError(
+                f"{message}: the {label} was refused", status=status, error=code,
+                provider=self.provider, url=resp.url, redact=self.redact,
+                hint=hint or "check " + self.api.credential_hint((credential,)))
         cls = NotFound if status == 404 else ApiError
-        return cls(message, status=status, body=body, params=_plain(params),
-                   provider=self.provider, url=resp.url, hint=hint, redact=self.redact)
+        return cls(message, status=status, body=body, params=query, provider=self.provider,
+                   url=resp.url, hint=hint, redact=self.redact)
 
     def frame(self, path: str, *, base: str = "base_url", limit: int | None = None,
               explode: str | None = None, progress: bool = True, page_size: int | None = None,
-              workers: int | None = None, spec: Any = None, paging: Any = None,
-              **params: Any) -> pd.DataFrame:
-        """The whole collection at ``path`` as a DataFrame (see :mod:`explorer.session.frames`).
+              workers: int | None = None, paging: Paging | None = None,
+              collection: Collection | None = None, **params: Any) -> pd.DataFrame:
+        """The whole collection at ``path`` as a DataFrame.
 
-        Follows the API's paging (Spring ``Page``, Jindexe pages, bare arrays): the first page
-        tells the total, the others are fetched concurrently on ``workers`` threads with a
-        ``tqdm.auto`` bar (``progress=False`` silences it); ``limit=`` stops at that many rows;
-        ``page_size=`` changes the page size; a ``page=`` parameter fetches that page only.
-        Nested objects become dotted columns, lists stay list columns (``explode=`` unnests
-        one), and the collection's declared time fields become UTC datetimes. Other keyword
-        arguments are query parameters (``None`` dropped).
+        Pages follow the collection's declared paging (else the provider's, else
+        :class:`~explorer.session.paging.Detect`); once the first page tells the total, the
+        others are fetched concurrently on ``workers`` threads with a ``tqdm.auto`` bar
+        (``progress=False`` silences it); ``limit=`` stops at that many rows; ``page_size=``
+        changes the page size; a page parameter fetches that page only. Nested objects become
+        dotted columns, lists stay list columns (``explode=`` unnests one), and the
+        collection's declared time fields become UTC datetimes (``collection=`` declares an
+        undeclared one: columns, times, paging). Other keyword arguments are query parameters
+        (``None`` dropped).
 
         >>> import explorer
         >>> itcare = explorer.connect("itcare", sandbox=True)
@@ -286,11 +318,39 @@ class Session:
         ...              progress=False).shape
         (10, 53)
         """
-        from .paging import frame
+        from .frames import to_frame
 
-        return frame(self, path, base=base, spec=spec, paging=paging, limit=limit,
-                     explode=explode, progress=progress, workers=workers, page_size=page_size,
-                     params=params)
+        collection = collection or find_collection(self.api.collections, base, path)
+        records = self.records(path, base=base, limit=limit, progress=progress,
+                               page_size=page_size, workers=workers,
+                               paging=paging or (collection.paging if collection else None),
+                               **params)
+        return to_frame(records, collection, explode=explode)
+
+    def records(self, path: str, *, base: str = "base_url", limit: int | None = None,
+                progress: bool = True, page_size: int | None = None, workers: int | None = None,
+                paging: Paging | None = None, **params: Any) -> list[Any]:
+        """Every record of the collection at ``path`` (the JSON items, before any DataFrame),
+        paged as :meth:`frame` pages; an answer that does not page as declared, a page met
+        twice or too many pages is an :class:`ApiError`."""
+        collection = find_collection(self.api.collections, base, path)
+        paging = paging or (collection.paging if collection else None) or self.api.paging \
+            or Detect()
+        paging = paging.with_size(page_size)
+        url = self.url(path, base=base)
+
+        def get(query: Any) -> Any:
+            if isinstance(query, str):  # a next link, checked by url() like any other
+                return self.get(query)
+            return self.get(path, base=base, params=query)
+
+        try:
+            return fetch_records(get, paging, params, limit=limit, progress=progress,
+                                 workers=workers or DEFAULT_WORKERS, desc=f"GET {path}",
+                                 url=url)
+        except PagingError as exc:
+            raise ApiError(str(exc), provider=self.provider, url=url, params=_plain(params),
+                           redact=self.redact, hint=exc.hint) from None
 
     # -- life cycle and display -------------------------------------------------------------------
     def close(self) -> None:
@@ -308,7 +368,7 @@ class Session:
             "no token yet" if token is None else
             f"{token.token_type} token, expires in {max(0, round(token.expires_in))} s"
             + (f", scope {token.scope}" if token.scope else ""))
-        return {"provider": self.profile.title, "deployment": self.deployment,
+        return {"provider": self.api.title, "deployment": self.deployment,
                 "base URL": self.base_url, "authentication": auth}
 
     def __repr__(self) -> str:
@@ -317,23 +377,23 @@ class Session:
                 f"auth: {s['authentication']}>")
 
     def _repr_html_(self) -> str:
-        return card(f"explorer session — {self.profile.title}", self.status())
+        return card(f"explorer session — {self.api.title}", self.status())
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return parts.scheme, (parts.hostname or "").lower(), port
+def object_of(session: Session, answer: Any, path: str, *,
+              base: str = "base_url") -> dict[str, Any]:
+    """``answer`` when it is a JSON object, else an :class:`ApiError` naming what came back."""
+    if isinstance(answer, dict):
+        return answer
+    kind = "nothing" if answer is None else f"a JSON {type(answer).__name__}"
+    raise ApiError(f"expected a JSON object, got {kind}", provider=session.provider,
+                   url=session.url(path, base=base), redact=session.redact,
+                   hint="check that the URL points at the API (and the id is right)")
 
 
-def _replayable(kwargs: Mapping[str, Any]) -> bool:
-    for key in ("data", "files"):
-        value = kwargs.get(key)
-        if value is not None and not isinstance(value, (bytes, str, dict, list, tuple)):
-            return False
-        if isinstance(value, io.IOBase):
-            return False
-    return True
+def _text(body: Any, key: str | None) -> str | None:
+    value = body.get(key) if key and isinstance(body, Mapping) else None
+    return str(value) if isinstance(value, (str, int)) and value != "" else None
 
 
 def _body(resp: requests.Response) -> Any:

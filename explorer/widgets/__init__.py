@@ -9,6 +9,12 @@
 
 from __future__ import annotations
 
+try:
+    import ipywidgets  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on the install
+    raise ImportError("explorer's widgets need ipywidgets: pip install 'explorer[notebooks]'"
+                      ) from exc
+
 from .credential_form import CredentialForm, login
 from .icd_browser import IcdBrowser
 from .resource_view import ResourceView

@@ -60,11 +60,9 @@ def error_html(exc: BaseException, redact: Callable[[str], str] | None = None) -
 
 def when_connected(source: Any, connected: Callable[[Any], None],
                    waiting: Callable[[], None]) -> None:
-    """Call ``connected(session)`` now for a session, or when ``source`` (a CredentialForm)
-    connects — after ``waiting()`` when it has not yet."""
-    from .credential_form import CredentialForm
-
-    if not isinstance(source, CredentialForm):
+    """Call ``connected(session)`` now for a session, or when ``source`` (a form: anything with
+    ``on_connect`` and ``session``) connects — after ``waiting()`` when it has not yet."""
+    if not callable(getattr(source, "on_connect", None)):
         connected(source)
         return
     if source.session is None:

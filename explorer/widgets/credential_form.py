@@ -1,9 +1,11 @@
-"""``CredentialForm``: a login form built from a provider's profile, and :func:`login`.
+"""``CredentialForm``: a login form built from a provider's declared fields, and :func:`login`.
 
-The form asks for what the provider needs (secrets in ``Password`` fields), pre-fills what the
-environment holds without ever showing a secret (an empty field whose placeholder says
+The form asks for what the provider declares (:class:`~explorer.session.provider.Field`:
+secrets in ``Password`` fields, choices as dropdowns, URLs under "Advanced"), pre-fills what
+the environment holds without ever showing a secret (an empty field whose placeholder says
 "set in ICD_CLIENT_SECRET"), and connects with a real token request. A "Use sandbox" switch
-(on by default when no credentials are set) uses the embedded sandbox instead.
+(on by default when no credentials are set) uses the embedded sandbox instead: the one given
+as ``sandbox=``, else the shared one.
 
 >>> form = CredentialForm("icd", live=False)
 >>> form.inputs["use_sandbox"].value = True
@@ -23,25 +25,14 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..apis import PROFILES
+from .. import apis
+from ..connect import connect
 from ..errors import ConfigurationError, Redactor
+from ..session import Field
 from ._util import Busy, error_html
 
 __all__ = ["CredentialForm", "login"]
 
-#: Fields holding secrets: always ``Password`` widgets, never pre-filled.
-SECRET_FIELDS = ("client_secret", "password", "api_key")
-#: Credential fields in display order (those the profile's ``env`` names are shown).
-CREDENTIAL_FIELDS = ("client_id", "client_secret", "username", "password", "api_key")
-LABELS = {
-    "client_id": "Client id", "client_secret": "Client secret", "username": "Username",
-    "password": "Password", "api_key": "API key", "environment": "Environment",
-    "release": "Release", "language": "Language", "base_url": "Base URL",
-    "token_url": "Token URL", "idcons_url": "IDCONS URL", "reporting_url": "Reporting URL",
-    "use_sandbox": "Use sandbox",
-}
-#: Languages of ICD-11 MMS releases (the server says which a release has).
-ICD_LANGUAGES = ("en", "ar", "cs", "es", "fr", "pt", "ru", "tr", "uz", "zh")
 _STYLE = {"description_width": "8em"}
 _WIDE = w.Layout(width="32em")
 
@@ -60,10 +51,11 @@ def _environment(env: Mapping[str, str] | None) -> dict[str, str]:
 
 
 class CredentialForm(w.VBox):
-    """A login form for ``api`` ("icd", "itcare", "gopacs", "jindexe").
+    """A login form for ``api`` (a registered provider: "icd", "itcare", "gopacs", "jindexe"…).
 
-    ``inputs`` maps field names (``client_id``, ``client_secret``, ``environment``, ``release``,
-    ``language``, ``base_url``, ``token_url``, ``use_sandbox``…) to their widgets;
+    ``inputs`` maps field names (the provider's fields — ``client_id``, ``client_secret``,
+    ``environment``, ``release``…, its URL names under "Advanced", and ``use_sandbox``) to
+    their widgets;
     ``connect_button`` connects; ``session`` is the connected session (or ``None``), ``error``
     the last failure (or ``None``). ``on_connect(session)`` callbacks run after a success.
 
@@ -80,12 +72,12 @@ class CredentialForm(w.VBox):
     def __init__(self, api: str, *, on_connect: Callable[[Any], Any] | None = None,
                  sandbox: Any = None, env: Mapping[str, str] | None = None, live: bool = True,
                  interval: float = 1.0, **options: Any) -> None:
-        name = api.lower()
-        if name not in PROFILES or name == "oauth2":
-            raise ConfigurationError(f"unknown API {api!r}",
-                                     hint="use one of 'icd', 'itcare', 'gopacs', 'jindexe'")
-        self.api = name
-        self.profile = PROFILES[name]
+        provider = apis.get(api)
+        if not provider.listed:
+            raise ConfigurationError(f"no form for {api!r}",
+                                     hint=f"use one of {', '.join(apis.names())}")
+        self.api = provider.name
+        self.provider = provider
         self.session: Any = None
         self.error: BaseException | None = None
         self._sandbox = sandbox
@@ -96,18 +88,22 @@ class CredentialForm(w.VBox):
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
         self._env = _environment(env)
-        self._env_set = {k for k, var in self.profile.env.items() if self._env.get(var)}
+        self._env_set = {k for k, var in provider.env.items() if self._env.get(var)}
 
         self.inputs: dict[str, w.Widget] = {}
-        self.title = w.HTML(f"<h3 style='margin:0'>{escape(self.profile.title)}</h3>")
-        main = [self._credential(k) for k in CREDENTIAL_FIELDS if k in self.profile.env]
+        self.title = w.HTML(f"<h3 style='margin:0'>{escape(provider.title)}</h3>")
+        credentials = [f for f in provider.fields if f.kind == "credential"]
+        main = [self._credential(f) for f in credentials]
         main += self._settings()
         advanced = self._advanced()
         self.advanced = w.Accordion(children=[w.VBox(advanced)], titles=("Advanced",))
         self.advanced.selected_index = None
-        has_real = bool(self._env_set & set(CREDENTIAL_FIELDS))
+        has_real = bool(self._env_set & {f.name for f in credentials})
+        offered = _sandbox_offers(self.api, sandbox)
         self.inputs["use_sandbox"] = w.Checkbox(
-            value=not has_real, description=LABELS["use_sandbox"], indent=False,
+            value=offered and not has_real, description="Use sandbox", indent=False,
+            disabled=not offered,
+            layout=w.Layout() if offered else w.Layout(display="none"),
             tooltip="the embedded sandbox on 127.0.0.1: seeded data, no real credentials")
         self.mode = w.HTML()
         self.connect_button = w.Button(description="Connect", button_style="primary",
@@ -128,63 +124,55 @@ class CredentialForm(w.VBox):
         self._on_mode()
 
     # -- building -----------------------------------------------------------------------------
-    def _placeholder(self, key: str, default: str = "") -> str:
-        var = self.profile.env.get(key)
-        if var and key in self._env_set:
-            return f"set in {var}"
-        if var:
-            return default or f"or set {var}"
-        return default
+    def _placeholder(self, field: Field, default: str = "") -> str:
+        if field.env and field.name in self._env_set:
+            return f"set in {field.env}"
+        if field.env:
+            return default or field.placeholder or f"or set {field.env}"
+        return default or field.placeholder
 
-    def _credential(self, key: str) -> w.Widget:
-        cls = w.Password if key in SECRET_FIELDS else w.Text
-        value = "" if key in SECRET_FIELDS else self._env.get(self.profile.env[key], "")
-        widget = cls(value=value, description=LABELS.get(key, key),
-                     placeholder=self._placeholder(key), style=_STYLE, layout=_WIDE)
-        self.inputs[key] = widget
+    def _credential(self, field: Field) -> w.Widget:
+        cls = w.Password if field.secret else w.Text
+        value = "" if field.secret or not field.env else self._env.get(field.env, "")
+        widget = cls(value=value, description=field.title, placeholder=self._placeholder(field),
+                     style=_STYLE, layout=_WIDE)
+        self.inputs[field.name] = widget
         return widget
 
     def _settings(self) -> list[w.Widget]:
         out: list[w.Widget] = []
-        profile = self.profile
-        if profile.environments:
-            var = profile.env.get("environment")
-            chosen = self._env.get(var or "", "") or self._options.pop("environment", None) \
-                or profile.default_environment
-            options = sorted(profile.environments)
-            widget = w.Dropdown(options=options,
-                                value=chosen if chosen in options else options[0],
-                                description=LABELS["environment"], style=_STYLE)
-            self.inputs["environment"] = widget
+        provider = self.provider
+        for field in provider.fields:
+            if field.kind == "credential" or (field.kind == "url" and not field.main):
+                continue
+            given = self._options.pop(field.name, None)
+            env_value = self._env.get(field.env or "", "")
+            choices = list(field.choices) or (sorted(provider.environments)
+                                              if field.name == "environment" else [])
+            if choices:
+                chosen = env_value or given or field.default or (
+                    provider.default_environment if field.name == "environment" else None)
+                if chosen and chosen not in choices:
+                    choices.append(chosen)
+                widget: w.Widget = w.Dropdown(options=choices, value=chosen or choices[0],
+                                              description=field.title, style=_STYLE)
+            else:
+                widget = w.Text(value=given or env_value or "", description=field.title,
+                                placeholder=self._placeholder(field, field.placeholder),
+                                style=_STYLE, layout=_WIDE)
+            self.inputs[field.name] = widget
             out.append(widget)
-        if self.api == "icd":
-            release = self._options.pop("release", None) or ""
-            language = self._options.pop("language", None) or "en"
-            languages = list(ICD_LANGUAGES) + ([language] if language not in ICD_LANGUAGES
-                                               else [])
-            self.inputs["release"] = w.Text(value=release, description=LABELS["release"],
-                                            placeholder="latest (e.g. 2025-01)", style=_STYLE,
-                                            layout=_WIDE)
-            self.inputs["language"] = w.Dropdown(options=languages, value=language,
-                                                 description=LABELS["language"], style=_STYLE)
-            out += [self.inputs["release"], self.inputs["language"]]
-        if "base_url" in profile.env:  # Jindexe: no public default, the URL is a main setting
-            value = self._env.get(profile.env["base_url"], "")
-            self.inputs["base_url"] = w.Text(value=value, description=LABELS["base_url"],
-                                             placeholder=self._placeholder("base_url",
-                                                                           "https://…"),
-                                             style=_STYLE, layout=_WIDE)
-            out.append(self.inputs["base_url"])
         return out
 
     def _advanced(self) -> list[w.Widget]:
-        urls = self.profile.environment_urls(None)
-        keys = [k for k in ("base_url", "token_url", "idcons_url", "reporting_url")
-                if k in urls and k not in self.inputs]
+        urls = self.provider.environment_urls(None)
         out = []
-        for key in keys:
-            widget = w.Text(value="", description=LABELS.get(key, key),
-                            placeholder=f"default: {urls[key]}", style=_STYLE, layout=_WIDE)
+        for key in self.provider.url_names():
+            if key in self.inputs:
+                continue
+            widget = w.Text(value="", description=Field(key).title,
+                            placeholder=f"default: {urls.get(key, '')}", style=_STYLE,
+                            layout=_WIDE)
             self.inputs[key] = widget
             out.append(widget)
         if not out:
@@ -200,7 +188,7 @@ class CredentialForm(w.VBox):
             self.mode.value = ("<b style='color:#06c'>Using the embedded sandbox</b> "
                                "<small>(127.0.0.1, seeded data, no real credentials)</small>")
         else:
-            urls = self.profile.environment_urls(self._environment_name())
+            urls = self.provider.environment_urls(self._environment_name())
             where = self._value("base_url") or urls.get("base_url") or "the URL you give"
             self.mode.value = (f"<b style='color:#070'>Using the real service</b> "
                                f"<small>{escape(where)}</small>")
@@ -209,30 +197,30 @@ class CredentialForm(w.VBox):
     def _value(self, key: str) -> str:
         widget = self.inputs.get(key)
         value = getattr(widget, "value", "") if widget is not None else ""
-        return value.strip() if isinstance(value, str) and key not in SECRET_FIELDS else value
+        secret = key in self.provider.secrets
+        return value.strip() if isinstance(value, str) and not secret else value
 
     def _environment_name(self) -> str | None:
         widget = self.inputs.get("environment")
         return widget.value if widget is not None else None
 
     def _typed_secrets(self) -> list[str]:
-        return [self.inputs[k].value for k in SECRET_FIELDS if k in self.inputs
+        return [self.inputs[k].value for k in self.provider.secrets if k in self.inputs
                 and self.inputs[k].value]
 
     def connect_arguments(self) -> dict[str, Any]:
         """The keyword arguments of :func:`explorer.connect` the form stands for (no secrets
-        from the environment: connect reads those itself)."""
+        from the environment: connect reads those itself). Settings always count; credentials
+        and URLs only for the real service."""
         kwargs: dict[str, Any] = dict(self._options)
-        if "environment" in self.inputs:
-            kwargs["environment"] = self._environment_name()
-        if self.api == "icd":
-            kwargs["language"] = self._value("language") or "en"
-            if self._value("release"):
-                kwargs["release"] = self._value("release")
+        settings = [f.name for f in self.provider.fields if f.kind == "setting"]
+        for key in settings:
+            if self._value(key):
+                kwargs[key] = self._value(key)
         if self.inputs["use_sandbox"].value:
             return kwargs
-        for key in (*CREDENTIAL_FIELDS, "base_url", "token_url", "idcons_url", "reporting_url"):
-            if key in self.inputs and self._value(key):
+        for key in self.inputs:
+            if key not in settings and key != "use_sandbox" and self._value(key):
                 kwargs[key] = self._value(key)
         return kwargs
 
@@ -246,8 +234,6 @@ class CredentialForm(w.VBox):
     def connect(self) -> Any:
         """Connect with what the form holds (what the Connect button does); returns the session,
         or ``None`` after a failure (shown in the form, kept in :attr:`error`)."""
-        import explorer
-
         redact = Redactor()
         redact.add(*self._typed_secrets())
         kwargs = self.connect_arguments()
@@ -255,18 +241,12 @@ class CredentialForm(w.VBox):
         where = "the sandbox" if sandbox else "the real service"
         self.message.value = ""
         try:
-            with self.busy(f"Connecting to {self.profile.title} ({where})…"):
+            with self.busy(f"Connecting to {self.provider.title} ({where})…"):
                 if sandbox:
-                    box = self._sandbox
-                    if box is None:
-                        box = explorer.sandbox.shared()
-                    extra = {"environment": kwargs["environment"]} \
-                        if "environment" in kwargs else {}
-                    creds = box.credentials(self.api, **extra)
-                    redact.add(*(str(v) for k, v in creds.items() if k in SECRET_FIELDS))
-                    session = explorer.connect(self.api, sandbox=True, **{**creds, **kwargs})
+                    session = connect(self.api, sandbox=self._sandbox or True, **kwargs)
+                    redact = session.redact
                 else:
-                    session = explorer.connect(self.api, **kwargs)
+                    session = connect(self.api, **kwargs)
                 if session.flow is not None:
                     session.token  # noqa: B018 - a real token request, now
         except Exception as exc:  # noqa: BLE001 - every failure is shown in the form
@@ -278,7 +258,7 @@ class CredentialForm(w.VBox):
         previous, self.session = self.session, session
         if previous is not None and previous is not session:
             previous.close()
-        for key in SECRET_FIELDS:
+        for key in self.provider.secrets:
             if key in self.inputs:
                 self.inputs[key].value = ""
         self.refresh_status()
@@ -305,7 +285,7 @@ class CredentialForm(w.VBox):
             auth = f"token expires in {_duration(token.expires_in)}"
         else:
             auth = "token expired (renewed on the next call)"
-        return (f"Connected to {session.profile.title} [{session.deployment}] at "
+        return (f"Connected to {session.api.title} [{session.deployment}] at "
                 f"{session.base_url}; {auth}")
 
     def refresh_status(self) -> None:
@@ -350,6 +330,18 @@ class CredentialForm(w.VBox):
 
     def __repr__(self) -> str:
         return f"<CredentialForm {self.api}: {self.status_text()}>"
+
+
+def _sandbox_offers(api: str, box: Any) -> bool:
+    """Whether a sandbox can stand in for ``api``: the one given, else the package's (when its
+    extra is installed and it has an emulator of ``api``)."""
+    if box is not None:
+        return api in box.apis()
+    try:
+        from ..sandbox import emulators
+    except ImportError:  # the sandbox extra is not installed
+        return False
+    return api in emulators()
 
 
 def _duration(seconds: float) -> str:

@@ -11,8 +11,8 @@
 >>> browser.add_button.click(); browser.selection["code"].tolist()
 ['1A00']
 
-The browser uses the session's analyst methods (``search``, ``entity``, ``children``,
-``ancestors``) when it has them, and otherwise the raw ICD-API routes.
+The browser uses the ICD session's methods only (``search``, ``entity``, ``children``,
+``ancestors``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from ..errors import ExplorerError
 from ._util import WAITING, Busy, error_html, frame_html, message_html, when_connected
 
 __all__ = ["BASKET_COLUMNS", "IcdBrowser"]
@@ -52,78 +51,6 @@ def _items(value: Any) -> list[str]:
     return [str(v) for v in value]
 
 
-class _Icd:
-    """The few calls the browser needs, on the session's methods or on the raw routes."""
-
-    def __init__(self, session: Any) -> None:
-        self.session = session
-        self._release: str | None = None
-
-    def _has(self, name: str) -> bool:
-        return callable(getattr(type(self.session), name, None))
-
-    @property
-    def language(self) -> str | None:
-        return getattr(self.session, "language", None)
-
-    def release(self) -> str:
-        if self._release is None:
-            release = getattr(self.session, "release", None)
-            if not release:
-                from ..apis.icd.frames import parse_uri
-
-                latest = self.session.get("/icd/release/11/mms").get("latestRelease")
-                release = parse_uri(latest)[1]
-            self._release = release
-        return self._release
-
-    def search(self, query: str) -> pd.DataFrame:
-        if self._has("search"):
-            return self.session.search(query)
-        from ..apis.icd.frames import search_frame
-
-        payload = self.session.get(f"/icd/release/11/{self.release()}/mms/search", q=query,
-                                   flatResults="true", highlightingEnabled="true")
-        if payload.get("error"):
-            raise ExplorerError(payload.get("errorMessage") or "search failed", provider="icd")
-        return search_frame(payload)
-
-    def _payload_record(self, ref: str) -> dict[str, Any]:
-        from ..apis.icd.frames import entity_record
-
-        return entity_record(self.session.get(ref), language=self.language)
-
-    def entity(self, ref: str) -> dict[str, Any]:
-        if self._has("entity"):
-            return _record(self.session.entity(ref))
-        return self._payload_record(ref)
-
-    def children(self, ref: str, entity: Mapping[str, Any]) -> pd.DataFrame:
-        if self._has("children"):
-            return self.session.children(ref)
-        from ..apis.icd.frames import entity_frame
-
-        base = _base(str(entity.get("uri") or ref))
-        rows = [self._payload_record(f"{base}/{cid}") for cid in entity.get("child_ids") or ()]
-        return entity_frame(rows)
-
-    def ancestors(self, ref: str, entity: Mapping[str, Any]) -> pd.DataFrame:
-        if self._has("ancestors"):
-            return self.session.ancestors(ref)
-        from ..apis.icd.frames import entity_frame
-
-        rows: list[dict[str, Any]] = []
-        current = dict(entity)
-        base = _base(str(current.get("uri") or ref))
-        while current.get("parent_id") and current.get("class_kind") != "chapter" \
-                and len(rows) < 20:
-            current = self._payload_record(f"{base}/{current['parent_id']}")
-            if not current.get("class_kind"):
-                break
-            rows.append(current)
-        return entity_frame(rows[::-1])
-
-
 class IcdBrowser(w.VBox):
     """A small ICD browser widget over an ICD session (or a :class:`CredentialForm`).
 
@@ -145,7 +72,7 @@ class IcdBrowser(w.VBox):
         self.entity_children = pd.DataFrame()
         self.ancestors = pd.DataFrame()
         self.error: BaseException | None = None
-        self._icd: _Icd | None = None
+        self._session: Any = None
 
         self.header = w.HTML()
         self.query = w.Text(placeholder="search ICD-11, e.g. cholera", continuous_update=False,
@@ -189,8 +116,10 @@ class IcdBrowser(w.VBox):
 
     # -- connection -----------------------------------------------------------------------------
     def _attach(self, source: Any) -> None:
-        if getattr(source, "api", "icd") != "icd":
-            raise ValueError(f"IcdBrowser needs an ICD form, not {source.api!r}")
+        name = getattr(source, "api", None)
+        name = getattr(name, "name", name)  # a session's provider, or a form's API name
+        if name is not None and name != "icd":
+            raise ValueError(f"IcdBrowser needs an ICD session or form, not {name!r}")
 
         def waiting() -> None:
             self._set_enabled(False)
@@ -199,15 +128,19 @@ class IcdBrowser(w.VBox):
         when_connected(source, self._connected, waiting)
 
     def _connected(self, session: Any) -> None:
-        self._icd = _Icd(session)
+        missing = [m for m in ("search", "entity", "children", "ancestors")
+                   if not callable(getattr(session, m, None))]
+        if missing:
+            raise ValueError(f"IcdBrowser needs an ICD session (no {', '.join(missing)})")
+        self._session = session
         self._set_enabled(True)
-        self.header.value = (f"<b>ICD browser</b> <small>{escape(session.profile.title)} "
+        self.header.value = (f"<b>ICD browser</b> <small>{escape(session.api.title)} "
                              f"[{escape(session.deployment)}] {escape(session.base_url)}</small>")
 
     @property
     def session(self) -> Any:
         """The ICD session in use (``None`` while waiting for a form)."""
-        return self._icd.session if self._icd else None
+        return self._session
 
     def _set_enabled(self, enabled: bool) -> None:
         for widget in (self.query, self.search_button):
@@ -236,7 +169,7 @@ class IcdBrowser(w.VBox):
                 self.query.value = query
                 self.query.observe(self._on_query, names="value")
         text = self.query.value.strip()
-        if self._icd is None:
+        if self._session is None:
             self.message.value = message_html("Not connected yet.", color="#a60")
             return self.results
         if not text:
@@ -247,7 +180,7 @@ class IcdBrowser(w.VBox):
         self.message.value = ""
         try:
             with self.busy(f"Searching {text!r}…"):
-                results = self._icd.search(text)
+                results = self._session.search(text)
         except Exception as exc:  # noqa: BLE001 - shown in the widget
             self._fail(exc)
             return self.results
@@ -281,17 +214,17 @@ class IcdBrowser(w.VBox):
 
     def show(self, ref: str) -> dict[str, Any] | None:
         """Show the entity ``ref`` (URI or id), its children and its ancestors."""
-        if self._icd is None:
+        if self._session is None:
             return None
         self.error = None
         self.message.value = ""
         try:
             with self.busy("Loading the entity…"):
-                entity = self._icd.entity(ref)
+                entity = _record(self._session.entity(ref))
                 self.busy.step(0.4, "Loading its children…")
-                children = self._icd.children(ref, entity)
+                children = self._session.children(ref)
                 self.busy.step(0.7, "Loading its ancestors…")
-                ancestors = self._icd.ancestors(ref, entity)
+                ancestors = self._session.ancestors(ref)
         except Exception as exc:  # noqa: BLE001 - shown in the widget
             self._fail(exc)
             return None
@@ -361,14 +294,6 @@ class IcdBrowser(w.VBox):
     def __repr__(self) -> str:
         return (f"<IcdBrowser results={len(self.results)} "
                 f"basket={len(self.selection)} entity={(self.entity or {}).get('code')!r}>")
-
-
-def _base(uri: str) -> str:
-    """The linearization (or foundation) root of an entity URI, to which ids are relative."""
-    for marker in ("/mms/", "/icd/entity/"):
-        if marker in uri:
-            return uri[: uri.index(marker) + len(marker) - 1]
-    return uri.rsplit("/", 1)[0]
 
 
 def _get(record: Mapping[str, Any], *keys: str) -> str | None:

@@ -1,5 +1,9 @@
-"""``ResourceView``: pick a collection of an ITCare, GOPACS or Jindexe session, set filters,
-see the DataFrame.
+"""``ResourceView``: pick a collection of a session, set its filters, see the DataFrame.
+
+The collections and their filters are the provider's declarations
+(:class:`~explorer.session.collections.Collection`, :class:`~explorer.session.collections.Filter`):
+a collection is loaded by the session's helper of the same name when it has one (e.g.
+``itcare.instances``), else through ``session.frame`` on its path.
 
 >>> import explorer
 >>> itcare = explorer.connect("itcare", sandbox=True)
@@ -8,63 +12,22 @@ see the DataFrame.
 >>> view.filters["environments"].value = "PRODUCTION"
 >>> view.load_button.click(); view.frame.shape
 (100, 53)
-
-Collections are the session's own DataFrame methods (``itcare.instances``…) when it has them;
-otherwise the documented collection routes through ``session.frame``.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 import ipywidgets as w
 import pandas as pd
 
+from ..session import Collection
 from ._util import WAITING, Busy, error_html, frame_html, message_html, when_connected
 
-__all__ = ["COLLECTIONS", "Collection", "ResourceView"]
-
-
-@dataclass(frozen=True)
-class Collection:
-    """A collection the view can load: a session method, or else a route and its filters."""
-
-    name: str
-    path: str
-    base: str = "base_url"
-    filters: tuple[str, ...] = ()
-
-
-_ITCARE_FILTERS = ("names", "types", "families", "environments", "statuses", "tags", "az",
-                   "ip", "vlan", "services")
-#: Known collections per provider (method name, route fallback, route filters).
-COLLECTIONS: dict[str, tuple[Collection, ...]] = {
-    "itcare": (
-        Collection("instances", "/compute/instances", filters=_ITCARE_FILTERS),
-        Collection("resources", "/compute/resources", filters=_ITCARE_FILTERS),
-        Collection("services", "/compute/services"),
-        Collection("environments", "/compute/environments"),
-        Collection("actions", "/actions", filters=("statuses",)),
-    ),
-    "gopacs": (
-        Collection("announcements", "/public/announcements", base="idcons_url"),
-        Collection("machine_announcements", "/machineannouncements", base="idcons_url",
-                   filters=("postalcode", "starttime", "endtime", "type", "state")),
-        Collection("cleared_buckets", "/clearedbuckets", base="reporting_url"),
-        Collection("expenses", "/expenses", base="reporting_url"),
-        Collection("performance_metrics", "/performance-metrics", base="reporting_url"),
-    ),
-    "jindexe": (
-        Collection("establishments", "/public/establishments", filters=("q", "city")),
-    ),
-}
-#: Method parameters that are not filters (they get their own controls, or none).
-_NOT_FILTERS = {"self", "limit", "progress", "workers", "page_size", "explode", "spec",
-                "paging", "base", "params", "kwargs", "args", "session"}
+__all__ = ["ResourceView"]
 
 
 class ResourceView(w.VBox):
@@ -111,16 +74,15 @@ class ResourceView(w.VBox):
         when_connected(source, self._connected, waiting)
 
     def _connected(self, session: Any) -> None:
-        known = COLLECTIONS.get(session.provider)
-        if known is None:
-            raise ValueError(f"no collections known for {session.provider!r}; "
-                             f"use one of {sorted(COLLECTIONS)}")
+        known = [c for c in session.api.collections if c.browsable]
+        if not known:
+            raise ValueError(f"{session.provider!r} declares no collection to browse")
         self.session = session
         self._collections = {c.name: c for c in known}
         self.collection.options = list(self._collections)
         self.collection.value = next(iter(self._collections))
         self.load_button.disabled = False
-        self.header.value = (f"<b>{escape(session.profile.title)}</b> "
+        self.header.value = (f"<b>{escape(session.api.title)}</b> "
                              f"<small>[{escape(session.deployment)}] "
                              f"{escape(session.base_url)}</small>")
         self._draw_filters()
@@ -137,12 +99,7 @@ class ResourceView(w.VBox):
         name = name or self.collection.value
         if not name:
             return []
-        method = self._method(name)
-        if method is None:
-            return list(self._collections[name].filters)
-        params = inspect.signature(method).parameters.values()
-        return [p.name for p in params if p.name not in _NOT_FILTERS
-                and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        return [f.name for f in self._collections[name].filters]
 
     def _draw_filters(self) -> None:
         self.filters = {
@@ -189,9 +146,9 @@ class ResourceView(w.VBox):
                 extra["progress"] = False
             frame = method(**filters, **extra)
             return frame.head(limit) if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
-        spec = self._collections[name]
-        return self.session.frame(spec.path, base=spec.base, limit=limit, progress=False,
-                                  **filters)
+        collection = self._collections[name]
+        return self.session.frame(collection.path, base=collection.base, limit=limit,
+                                  progress=False, **collection.query(filters))
 
     def __repr__(self) -> str:
         return f"<ResourceView {self.collection.value!r} rows={len(self.frame)}>"

@@ -8,7 +8,6 @@ import pytest
 
 import explorer
 from explorer import sandbox
-from tests.localserver import LocalServer
 
 
 @pytest.fixture(scope="session")
@@ -41,24 +40,3 @@ def gopacs(sb):
 @pytest.fixture(scope="session")
 def jx(sb):
     return explorer.connect("jindexe", **sb.credentials("jindexe"))
-
-
-@pytest.fixture(scope="module")
-def _local() -> Iterator[LocalServer]:
-    s = LocalServer()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def server(_local: LocalServer) -> LocalServer:
-    """A scriptable local HTTP server, with no routes and no history at the start of a test."""
-    _local.routes.clear()
-    _local.seen.clear()
-    return _local
-
-
-@pytest.fixture
-def plain(server):
-    """A session without authentication to the local test server."""
-    return explorer.connect(base_url=server.url, auth=None, retries=2)

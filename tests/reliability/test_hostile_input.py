@@ -58,8 +58,9 @@ def deep(depth: int) -> Any:
 
 
 json_payloads = json_values | st.integers(1, 400).map(deep)
-SPECS = [None] + [v for m in (itcare, gopacs, jindexe) for v in vars(m).values()
-                  if isinstance(v, frames.Spec)]
+SPECS = [None] + [c for m in (itcare, gopacs, jindexe) for c in m.PROVIDER.collections]
+STRATEGIES = [paging.SpringPages(), paging.NumberedPages(), paging.OffsetLimit(),
+              paging.NextLink(), paging.Cursor(), paging.Single(), paging.Detect()]
 
 
 # --- the generic JSON → DataFrame code (explorer.session.frames) --------------------------------
@@ -79,8 +80,9 @@ def test_generic_frames_take_any_json(payload, spec, explode):
                 assert column in df.columns
         assert isinstance(frames.to_series(payload, spec), pd.Series)
     assert isinstance(frames.records_of(payload), list)
-    page = paging.page_of(payload)
-    assert page is None or isinstance(page, paging.Page)
+    for strategy in STRATEGIES:
+        page = strategy.parse(payload, {})
+        assert page is None or isinstance(page, paging.Page)
 
 
 # --- each API's own frame code, through its session, against a hostile local server ----------

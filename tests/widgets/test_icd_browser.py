@@ -44,14 +44,14 @@ def test_search_shows_a_table_and_a_pick_list(browser):
 
 def test_search_shows_progress_while_it_works(browser, monkeypatch):
     seen = []
-    real = browser._icd.search
+    real = browser.session.search
 
     def spy(text):
         seen.append((browser.busy.active, browser.busy.bar.layout.visibility,
                      browser.search_button.disabled, browser.busy.label.value))
         return real(text)
 
-    monkeypatch.setattr(browser._icd, "search", spy)
+    monkeypatch.setattr(browser.session, "search", spy)
     _search(browser, "cholera")
     assert seen == [(True, "visible", True, "Searching 'cholera'…")]
     assert not browser.busy.active and browser.busy.bar.layout.visibility == "hidden"
@@ -138,8 +138,8 @@ def test_errors_show_in_the_widget_not_as_tracebacks(browser, icd):
 
 def test_search_button_searches_once_per_query(browser, monkeypatch):
     calls = []
-    real = browser._icd.search
-    monkeypatch.setattr(browser._icd, "search", lambda text: calls.append(text) or real(text))
+    real = browser.session.search
+    monkeypatch.setattr(browser.session, "search", lambda text: calls.append(text) or real(text))
     browser.query.value = "cholera"          # Enter (or leaving the box) searches
     browser.search_button.click()            # the same query on show: nothing more
     assert calls == ["cholera"]

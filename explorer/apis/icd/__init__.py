@@ -1,13 +1,19 @@
-"""WHO ICD-11 / ICD-10: profile, session helpers and DataFrames.
+"""WHO ICD-11 / ICD-10: provider, session helpers and DataFrames (seed "ICD API
+Authentication"; reference icd-api.md §2–3).
 
-``explorer.icd`` is this package. Online: :class:`IcdSession` (from
-``explorer.connect("icd", ...)``); offline: :func:`read_tabulation` reads WHO's
-SimpleTabulation file into the same shape as ``IcdSession.tree``.
+Client credentials with HTTP Basic at WHO's IdentityServer, scope ``icdapi_access``; every call
+sends ``Accept: application/json``, ``Accept-Language`` and ``API-Version: v2``. Payload URIs are
+``http://id.who.int/...`` and map onto the session's base URL.
+
+Online: :class:`IcdSession` (from ``explorer.connect("icd", ...)``); offline:
+:func:`read_tabulation` reads WHO's SimpleTabulation file into the same shape as
+``IcdSession.tree``.
 
 >>> import explorer
 >>> df = explorer.icd.read_tabulation("SimpleTabulation-ICD-11-MMS-en.zip")  # doctest: +SKIP
 """
 
+from ...session import ErrorWords, Field, Provider
 from .frames import (
     AUTOCODE_COLUMNS,
     CODE_COLUMNS,
@@ -16,7 +22,6 @@ from .frames import (
     SEARCH_COLUMNS,
     TERM_COLUMNS,
 )
-from .profile import PROFILE
 from .session import IcdSession
 from .tabulation import read_tabulation
 from .tree import tree_frame
@@ -25,7 +30,7 @@ __all__ = [
     "AUTOCODE_COLUMNS",
     "CODE_COLUMNS",
     "ENTITY_COLUMNS",
-    "PROFILE",
+    "PROVIDER",
     "RELEASE_COLUMNS",
     "SEARCH_COLUMNS",
     "TERM_COLUMNS",
@@ -33,3 +38,29 @@ __all__ = [
     "read_tabulation",
     "tree_frame",
 ]
+
+#: Languages of ICD-11 MMS releases (the server says which a release has).
+LANGUAGES = ("en", "ar", "cs", "es", "fr", "pt", "ru", "tr", "uz", "zh")
+
+PROVIDER = Provider(
+    name="icd",
+    title="WHO ICD API",
+    grant="client_credentials",
+    urls={
+        "base_url": "https://id.who.int",
+        "token_url": "https://icdaccessmanagement.who.int/connect/token",
+    },
+    auth_method="client_secret_basic",
+    scope="icdapi_access",
+    headers={"Accept": "application/json", "API-Version": "v2"},
+    fields=(
+        Field("client_id", env="ICD_CLIENT_ID", required=True),
+        Field("client_secret", env="ICD_CLIENT_SECRET", secret=True, required=True),
+        Field("release", kind="setting", placeholder="latest"),
+        Field("language", kind="setting", choices=LANGUAGES, default="en"),
+    ),
+    errors=ErrorWords(hints={404: "check the path, code or id"}),
+    canonical_prefixes=("http://id.who.int", "https://id.who.int"),
+    signup="register at https://icd.who.int/icdapi and use 'View API access key'",
+    session_class=IcdSession,
+)

@@ -17,39 +17,39 @@ Works the same against WHO's API (OAuth2), WHO's local ICD-API container
 
 Choosing ICD-10: pass ``revision=10`` to :func:`explorer.connect` (release defaults to the
 latest ICD-10 release, 2019), or call :meth:`IcdSession.icd10` on an ICD-11 session to get an
-ICD-10 view sharing its connection, token and cache. ICD-10 has ``releases``, ``chapters``,
+ICD-10 view sharing its connection, token and payloads. ICD-10 has ``releases``, ``chapters``,
 ``code``/``codes``, ``entity``, ``children``, ``ancestors``, ``tree`` and ``terms``; search and
 autocode exist only for ICD-11 (WHO's API offers them only there).
 
-Where things live: this module composes the class (options, ICD-10/11 views, status);
-``entities.py`` has entity/code/codes/chapters/children/ancestors/tree/terms, ``search.py``
-search and autocode, ``_release.py`` the release and language checks and ``releases()``,
-``_fetch.py`` how a payload is obtained (memory → disk cache → network).
+How it is built: an :class:`IcdSession` is a facade over a :class:`~._context.Context` —
+the deployment's shared :class:`~._source.Payloads` (memory → payload store → network) and
+this facade's own release value. :meth:`IcdSession.icd10` and :meth:`IcdSession.icd11` make new
+facades over the same payloads. The helpers live in ``entities.py`` and ``search.py``.
 """
 
 from __future__ import annotations
 
-import copy
 import re
-import threading
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+import pandas as pd
+
 from ...errors import ConfigurationError
 from ...session import Session
-from ...session.cache import DEFAULT_EXPIRE, cached_transport
 from ...session.parallel import DEFAULT_WORKERS
-from ._fetch import FetchMixin, Memo
-from ._release import ICD10_LANGUAGES, ReleaseMixin
-from .entities import EntitiesMixin
-from .search import SearchMixin
+from ...session.store import open_store
+from . import entities, search
+from ._context import Context, release_arg
+from ._source import DEFAULT_EXPIRE, Payloads
 
-__all__ = ["ICD10_LANGUAGES", "IcdSession"]
+__all__ = ["IcdSession"]
 
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 
 
-class IcdSession(SearchMixin, EntitiesMixin, ReleaseMixin, FetchMixin, Session):
+class IcdSession(Session):
     """A session to the WHO ICD API (or WHO's local container, or the sandbox).
 
     Options (keyword arguments of :func:`explorer.connect`):
@@ -58,10 +58,10 @@ class IcdSession(SearchMixin, EntitiesMixin, ReleaseMixin, FetchMixin, Session):
       does not have raises :class:`~explorer.errors.NotFound` listing the ones it has;
     * ``release`` (default: the latest the server lists, resolved on first use);
     * ``revision`` 11 (default) or 10; ``linearization`` (default ``"mms"``);
-    * ``cache``: True (SQLite file under the user cache directory; in memory for the sandbox),
-      a file path, ``"memory"``, or False; ``cache_expire`` (default 30 days);
-    * ``memory_cache``: how many decoded answers stay in memory besides the disk cache
-      (default 10,000; 0 = none; off when ``cache=False``);
+    * ``cache``: True (a SQLite payload store under the user cache directory), a file path,
+      ``"memory"``, or False; ``cache_expire`` (default 30 days);
+    * ``memory_cache``: how many decoded answers stay in memory besides the store (default
+      10,000; 0 = none; off when ``cache=False``);
     * ``workers`` (default 8) and ``progress`` (default True) for concurrent calls.
 
     >>> import explorer
@@ -72,7 +72,7 @@ class IcdSession(SearchMixin, EntitiesMixin, ReleaseMixin, FetchMixin, Session):
 
     def __init__(
         self,
-        profile: Any,
+        api: Any,
         *,
         language: str = "en",
         release: str | None = None,
@@ -85,7 +85,7 @@ class IcdSession(SearchMixin, EntitiesMixin, ReleaseMixin, FetchMixin, Session):
         memory_cache: int = 10_000,
         **kwargs: Any,
     ) -> None:
-        super().__init__(profile, **kwargs)
+        super().__init__(api, **kwargs)
         if not isinstance(language, str) or not _LANGUAGE.fullmatch(language.strip()):
             raise ConfigurationError(f"invalid language {language!r}", provider=self.provider,
                                      hint="pass a language code such as language='en'")
@@ -95,68 +95,248 @@ class IcdSession(SearchMixin, EntitiesMixin, ReleaseMixin, FetchMixin, Session):
         if not isinstance(linearization, str) or not linearization.isalnum():
             raise ConfigurationError(f"invalid linearization {linearization!r}",
                                      provider=self.provider, hint="pass linearization='mms'")
-        if workers < 1:
+        if not isinstance(workers, int) or workers < 1:
             raise ConfigurationError("workers must be >= 1", provider=self.provider,
                                      hint="pass workers=8 (the default) or another count")
-        self.language = language.strip()
-        self.revision = int(revision)
-        self.linearization = linearization
-        self.workers = workers
-        self.progress = progress
-        self.headers["Accept-Language"] = self.language
-        self._release = self._release_arg(release)
-        self._top: dict[str, Any] | None = None
-        self._lock = threading.RLock()
-        if cache is True and self.deployment == "sandbox":
-            cache = "memory"  # sandbox data never lands in the user's cache
+        language = language.strip()
+        self.headers["Accept-Language"] = language
         self.cache = cache
-        self.http = cached_transport(self.http, cache, namespace=f"{self.deployment}|"
-                                     f"{self.base_url}", expire_after=cache_expire)
-        on = cache is not False and cache is not None
-        self._memo = Memo(memory_cache if on else 0)
+        store = open_store(cache, provider=self.provider)
+        payloads = Payloads(self, store, memo=memory_cache,
+                            namespace=f"{self.deployment}|{self.base_url}",
+                            expire=cache_expire)
+        self._ctx = Context(payloads, language=language, revision=int(revision),
+                            linearization=linearization,
+                            release=release_arg(release, self.provider), workers=workers,
+                            progress=progress)
+
+    # -- facades --------------------------------------------------------------------------------
+    def _facade(self, *, revision: int, release: str | None) -> IcdSession:
+        view = type(self).__new__(type(self))
+        Session.__init__(view, self.api, urls=self.urls, auth=self.auth, flow=self.flow,
+                         headers=self.headers, http=self.http, redact=self.redact,
+                         deployment=self.deployment)
+        view.cache = self.cache
+        view._ctx = self._ctx.with_release(revision=revision,
+                                           release=release_arg(release, self.provider))
+        return view
 
     def icd10(self, release: str | None = None) -> IcdSession:
-        """An ICD-10 view of this session (same connection, token and cache).
+        """An ICD-10 view of this session (same connection, token and payloads).
 
         >>> import explorer
         >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
         >>> icd.icd10().code("A00")["title"]
         'Cholera'
         """
-        return self._view(revision=10, release=release)
+        return self._facade(revision=10, release=release)
 
     def icd11(self, release: str | None = None) -> IcdSession:
-        """An ICD-11 MMS view of this session (same connection, token and cache)."""
-        return self._view(revision=11, release=release)
+        """An ICD-11 MMS view of this session (same connection, token and payloads)."""
+        return self._facade(revision=11, release=release)
 
-    def _view(self, *, revision: int, release: str | None) -> IcdSession:
-        view = copy.copy(self)
-        view.headers = dict(self.headers)
-        view.revision = revision
-        view._release = self._release_arg(release) if release else (
-            self._release if revision == self.revision else None)
-        view._top = None if (revision != self.revision or release) else self._top
-        view._lock = threading.RLock()
-        return view
+    # -- what the facade speaks -----------------------------------------------------------------
+    @property
+    def language(self) -> str:
+        """The language of every answer (``Accept-Language``)."""
+        return self._ctx.language
 
-    def _release_arg(self, release: Any) -> str | None:
-        """``release=`` as given (``None``: the latest); one that no URL can hold is refused."""
-        if not release:
-            return None
-        text = str(release).strip()
-        if text in ("", ".", "..") or "/" in text:
-            raise ConfigurationError(f"invalid release {release!r}", provider=self.provider,
-                                     hint="pass a release id such as release='2026-01', or "
-                                          "omit it for the latest")
-        return text
+    @property
+    def revision(self) -> int:
+        """11 (ICD-11) or 10 (ICD-10)."""
+        return self._ctx.revision
 
-    # -- display ------------------------------------------------------------------------------
+    @property
+    def linearization(self) -> str:
+        """The ICD-11 linearization (``"mms"``)."""
+        return self._ctx.linearization
+
+    @property
+    def workers(self) -> int:
+        """Threads for concurrent calls."""
+        return self._ctx.workers
+
+    @property
+    def progress(self) -> bool:
+        """Whether concurrent calls show a progress bar."""
+        return self._ctx.progress
+
+    @property
+    def release(self) -> str:
+        """The release id in use (``"2026-01"``, ``"2019"`` for ICD-10); resolved on first use.
+
+        >>> import explorer
+        >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
+        >>> icd.release
+        '2026-01'
+        """
+        return self._ctx.release
+
+    def releases(self) -> pd.DataFrame:
+        """The releases the server lists, newest first.
+
+        Columns: ``release, date, languages, prerelease_languages, latest, title, uri``.
+
+        >>> import explorer
+        >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
+        >>> icd.releases()["release"].head(2).tolist()
+        ['2026-01', '2025-01']
+        """
+        return entities.releases(self._ctx)
+
+    # -- entities -------------------------------------------------------------------------------
+    def chapters(self, *, workers: int | None = None,
+                 progress: bool | None = None) -> pd.DataFrame:
+        """The chapters of the release (entity columns, ``depth`` 1).
+
+        >>> import explorer
+        >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
+        >>> icd.chapters()["code"].head(3).tolist()
+        ['01', '02', '03']
+        """
+        return entities.chapters(self._ctx, workers=workers, progress=progress)
+
+    def entity(self, ref: str, *, foundation: bool | None = None) -> pd.Series:
+        """One entity by id (``"257068234"``, ``"1646490591/other"``), URI or code.
+
+        A bare id is looked up in the linearization (MMS) first and in the foundation when the
+        MMS does not have it; ``foundation=True`` asks the foundation directly. Foundation
+        entities keep every parent (``parent_ids``).
+
+        >>> import explorer
+        >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
+        >>> icd.entity("257068234")["code"]
+        '1A00'
+        """
+        return entities.entity(self._ctx, ref, foundation=foundation)
+
+    def code(self, code: str) -> pd.Series:
+        """One code as a Series (:data:`~explorer.apis.icd.frames.CODE_COLUMNS`).
+
+        Residual codes (``1F0Y``) and postcoordinated clusters (``2C25.Z&XK8G``) work; for a
+        cluster the row describes the stem entity, ``code`` is the whole cluster, ``stem_code``
+        the stem and ``postcoordination`` maps each axis to its codes.
+
+        >>> import explorer
+        >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
+        >>> icd.code("1A00")["title"]
+        'Cholera'
+        """
+        return entities.code(self._ctx, code)
+
+    def codes(self, codes: Iterable[str], *, errors: str = "raise", workers: int | None = None,
+              progress: bool | None = None) -> pd.DataFrame:
+        """Many codes, fetched concurrently; one row per code, in the order given.
+
+        ``errors="ignore"`` gives an unknown code a row with only ``query`` filled instead of
+        raising :class:`~explorer.errors.NotFound`.
+
+        >>> import explorer
+        >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
+        >>> icd.codes(["1A00", "8B20"])["title"].tolist()
+        ['Cholera', 'Stroke not known if ischaemic or haemorrhagic']
+        """
+        return entities.codes(self._ctx, codes, errors=errors, workers=workers,
+                              progress=progress)
+
+    def children(self, ref: str, *, workers: int | None = None,
+                 progress: bool | None = None) -> pd.DataFrame:
+        """The direct children of a code, id or URI (entity columns), in WHO's order.
+
+        >>> import explorer
+        >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
+        >>> icd.children("01")["title"].head(1).tolist()
+        ['Gastroenteritis or colitis of infectious origin']
+        """
+        return entities.children(self._ctx, ref, workers=workers, progress=progress)
+
+    def ancestors(self, ref: str) -> pd.DataFrame:
+        """The ancestors of a code, id or URI: chapter first, direct parent last.
+
+        >>> import explorer
+        >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
+        >>> icd.ancestors("1A00")["class_kind"].tolist()
+        ['chapter', 'block', 'block']
+        """
+        return entities.ancestors(self._ctx, ref)
+
+    def tree(self, ref: str, *, max_depth: int | None = None, workers: int | None = None,
+             progress: bool | None = None) -> pd.DataFrame:
+        """The whole subtree of a chapter, block or category (root included), in tree order.
+
+        Fetched breadth-first, each level concurrently on ``workers`` threads; every answer is
+        kept in the payload store, so a repeated call makes no request and an interrupted one
+        resumes (a level already stored is read in one query). ``max_depth`` limits the levels
+        below the root.
+
+        >>> import explorer
+        >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
+        >>> icd.tree("01", max_depth=1).shape
+        (9, 29)
+        """
+        return entities.tree(self._ctx, ref, max_depth=max_depth, workers=workers,
+                             progress=progress)
+
+    def terms(self, ref: str) -> pd.DataFrame:
+        """Every term of an entity as long rows: ``kind`` (``synonym``, ``narrower_term``,
+        ``inclusion``, ``exclusion``, ``index_term``, ``child_elsewhere``,
+        ``fully_specified_name``), ``label``, ``reference``…
+
+        >>> import explorer
+        >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
+        >>> icd.terms("1A00").query("kind == 'inclusion'")["label"].tolist()
+        ['cholera syndrome']
+        """
+        return entities.terms(self._ctx, ref)
+
+    # -- words → codes --------------------------------------------------------------------------
+    def search(self, q: str, *, chapters: Iterable[str] | str | None = None,
+               subtrees: Iterable[str] | str | None = None, flexible: bool = False,
+               medical_coding: bool = True, properties: Iterable[str] | str | None = None,
+               foundation: bool = False) -> pd.DataFrame:
+        """Search the release (or the foundation), best first (:data:`SEARCH_COLUMNS`).
+
+        ``chapters`` filters by chapter codes (``["01", "21"]``), ``subtrees`` by entity ids or
+        URIs; ``flexible`` turns on WHO's flexisearch; ``properties`` (with
+        ``medical_coding=False``) picks what is searched (``Title``, ``Definition``…).
+        ``q`` may end a word with ``%`` (wildcard). ``df.attrs["result_chopped"]`` tells when
+        WHO cut the list.
+
+        >>> import explorer
+        >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
+        >>> icd.search("cholera")[["code", "title", "score"]].values.tolist()
+        [['1A00', 'Cholera', 1.0]]
+        """
+        return search.search(self._ctx, q, chapters=chapters, subtrees=subtrees,
+                             flexible=flexible, medical_coding=medical_coding,
+                             properties=properties, foundation=foundation)
+
+    def autocode(self, texts: Iterable[str] | str, *, threshold: float | None = None,
+                 subtrees: Iterable[str] | str | None = None, workers: int | None = None,
+                 progress: bool | None = None) -> pd.DataFrame:
+        """The best code for each diagnostic text, one row per text (:data:`AUTOCODE_COLUMNS`).
+
+        A text without a match (below WHO's threshold, or ``threshold=``) has no ``code``.
+
+        >>> import explorer
+        >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
+        >>> icd.autocode(["cerebrovascular accident", "cholera"])["code"].tolist()
+        ['8B20', '1A00']
+        """
+        return search.autocode(self._ctx, texts, threshold=threshold, subtrees=subtrees,
+                               workers=workers, progress=progress)
+
+    # -- display and life cycle -----------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         out = super().status()
-        out["classification"] = self._what
-        out["release"] = self._release or "latest (resolved on first use)"
+        out["classification"] = self._ctx.what
+        out["release"] = self._ctx.release_id or "latest (resolved on first use)"
         out["language"] = self.language
         cache = self.cache
         out["cache"] = "off" if cache is False or cache is None else (
             "on disk" if cache is True else str(cache))
         return out
+
+    def close(self) -> None:
+        self._ctx.payloads.close()
+        super().close()
