@@ -248,7 +248,7 @@ class DataGrid(anywidget.AnyWidget):
     #: Shown columns, in order (labels: the column names as strings).
     visible_columns = traitlets.List(traitlets.Unicode()).tag(sync=True)
     #: The highlighted row: a position in :attr:`df` (as ``df.iloc``), or ``None``.
-    selected = traitlets.Int(None, allow_none=True).tag(sync=True)
+    selected = traitlets.CInt(None, allow_none=True).tag(sync=True)
     #: The column the rows are sorted by (``None``: the DataFrame's order).
     sort_by = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     #: Sort direction.

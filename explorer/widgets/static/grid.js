@@ -1,12 +1,14 @@
 // explorer DataGrid: a virtualised grid for the DataGrid widget (explorer/widgets/grid.py).
 //
 // Rows have a fixed height and are absolutely positioned inside a tall body; only the rows
-// in view (plus a few) exist in the DOM. The data arrives column-wise: per column the
+// in view (plus a few) exist in the DOM, and in them only the cells of the columns in view
+// (a spacer stands for the columns scrolled past on the left). The data arrives column-wise: per column the
 // distinct display texts ("dict") and one code per row, so sorting a column is ranking its
 // distinct texts, then a counting sort of the rows. Events go to Python: model.send({event}).
 
 const ROW_H = 26; // px; grid.py's ROW_HEIGHT
 const OVERSCAN = 6; // rows rendered above and below the visible ones
+const COL_OVERSCAN = 1; // columns rendered left and right of the visible ones
 const KEY_SYNC_MS = 120; // arrow keys: sync the selection to Python after this pause
 const MIN_W = 36; // narrowest column when resizing, px
 
@@ -118,7 +120,11 @@ function render({ model, el: host }) {
   let shown = []; // visible columns (decoded), in order
   let selected = model.get("selected");
   let live = new Map(); // view index -> row element
-  let layout = 0; // bumps when the columns change; rows built for another layout are rebuilt
+  let shape = 0; // bumps when the cells a row needs change; rows of another shape are rebuilt
+  let colLeft = [0]; // x of each shown column's left edge, then the total width
+  let c0 = 0; // the first and last shown columns rendered in rows
+  let c1 = -1;
+  let pad = -1; // px of the spacer before column c0
   let frame = 0;
   let keyTimer = null;
   const widths = new Map(); // label -> px, kept while the widget lives (user resizes)
@@ -164,19 +170,39 @@ function render({ model, el: host }) {
       cell.append(name, arrow, grip);
       head.append(cell);
       canvas.style.setProperty(`--xg-w${i}`, `${width(c)}px`);
-      total += width(c);
     });
-    canvas.style.setProperty("--xg-total", `${total}px`);
+    measureColumns();
+  }
+
+  function measureColumns() {
+    colLeft = [0];
+    for (const c of shown) colLeft.push(colLeft[colLeft.length - 1] + width(c));
+    canvas.style.setProperty("--xg-total", `${colLeft[colLeft.length - 1]}px`);
+  }
+
+  // The shown columns in horizontal view, plus COL_OVERSCAN on each side.
+  function columnRange() {
+    const left = scroller.scrollLeft;
+    const right = left + Math.max(scroller.clientWidth, 1);
+    const last = shown.length - 1;
+    let a = 0;
+    while (a < last && colLeft[a + 1] <= left) a++;
+    let b = a;
+    while (b < last && colLeft[b + 1] < right) b++;
+    return [Math.max(0, a - COL_OVERSCAN), Math.min(last, b + COL_OVERSCAN)];
   }
 
   function relayout() {
     const labels = model.get("visible_columns") || [];
     shown = labels.map((x) => data.byLabel.get(x)).filter(Boolean);
-    layout++;
+    shape++;
+    c1 = -1;
     buildHead();
     for (const row of live.values()) row.remove();
     live = new Map();
     body.style.height = `${data.n * ROW_H}px`;
+    scroller.setAttribute("aria-rowcount", String(data.n + 1));
+    scroller.setAttribute("aria-colcount", String(shown.length));
     empty.hidden = data.n > 0 && shown.length > 0;
     empty.textContent = data.n === 0 ? "No rows." : "No columns shown: use Columns ▾.";
     setInfo();
@@ -188,30 +214,44 @@ function render({ model, el: host }) {
     row.style.top = `${v * ROW_H}px`;
     row.dataset.v = v;
     row.dataset.pos = pos;
+    row.setAttribute("aria-rowindex", String(v + 2)); // 1 is the header
     row.classList.toggle("xg-odd", v % 2 === 1);
     row.classList.toggle("xg-selected", pos === selected);
     row.setAttribute("aria-selected", pos === selected ? "true" : "false");
-    if (row._layout !== layout) {
-      row.replaceChildren();
-      shown.forEach((c, i) => {
-        const cell = el("div", c.align === "right" ? "xg-cell xg-right" : "xg-cell");
+    if (row._shape !== shape) {
+      row.replaceChildren(el("div", "xg-pad"));
+      for (let i = c0; i <= c1; i++) {
+        const cell = el("div", shown[i].align === "right" ? "xg-cell xg-right" : "xg-cell");
         cell.setAttribute("role", "gridcell");
+        cell.setAttribute("aria-colindex", String(i + 1));
         cell.style.width = `var(--xg-w${i})`;
+        cell._c = i;
         row.append(cell);
-      });
-      row._layout = layout;
+      }
+      row._shape = shape;
     }
     const cells = row.children;
-    for (let i = 0; i < shown.length; i++) {
+    for (let i = c0; i <= c1; i++) {
       const c = shown[i];
-      cells[i].textContent = c.dict[c.codes[pos]];
-      cells[i].removeAttribute("title"); // set on hover: the full value
+      const cell = cells[i - c0 + 1];
+      cell.textContent = c.dict[c.codes[pos]];
+      cell.removeAttribute("title"); // set on hover: the full value
     }
   }
 
   function draw() {
     frame = 0;
     if (!shown.length || !data.n) return;
+    const [a, b] = columnRange();
+    if (a !== c0 || b !== c1) {
+      c0 = a;
+      c1 = b;
+      shape++;
+    }
+    if (pad !== colLeft[c0]) {
+      pad = colLeft[c0];
+      canvas.style.setProperty("--xg-pad", `${pad}px`);
+    }
     const top = scroller.scrollTop - head.offsetHeight;
     const first = Math.max(0, Math.floor(top / ROW_H) - OVERSCAN);
     const last = Math.min(data.n - 1,
@@ -224,7 +264,11 @@ function render({ model, el: host }) {
       }
     }
     for (let v = first; v <= last; v++) {
-      if (live.has(v)) continue;
+      const kept = live.get(v);
+      if (kept) {
+        if (kept._shape !== shape) fill(kept, v);
+        continue;
+      }
       let row = spare.pop();
       if (!row) {
         row = el("div", "xg-row");
@@ -301,7 +345,7 @@ function render({ model, el: host }) {
     const cell = event.target.closest(".xg-cell");
     if (!cell || cell.hasAttribute("title")) return;
     const row = cell.parentElement;
-    const c = shown[Array.prototype.indexOf.call(row.children, cell)];
+    const c = shown[cell._c];
     if (!c) return;
     const pos = Number(row.dataset.pos);
     const code = c.codes[pos];
@@ -314,7 +358,8 @@ function render({ model, el: host }) {
     const i = shown.findIndex((c) => c.label === msg.column);
     if (i < 0) return;
     for (const row of live.values()) {
-      if (Number(row.dataset.pos) === msg.row) row.children[i].title = msg.text;
+      if (Number(row.dataset.pos) !== msg.row) continue;
+      for (const cell of row.children) if (cell._c === i) cell.title = msg.text;
     }
   }
   model.on("msg:custom", onMessage);
@@ -375,8 +420,8 @@ function render({ model, el: host }) {
       const w = Math.max(MIN_W, Math.round(w0 + e.clientX - x0));
       widths.set(c.label, w);
       canvas.style.setProperty(`--xg-w${i}`, `${w}px`);
-      canvas.style.setProperty("--xg-total",
-        `${shown.reduce((sum, col) => sum + width(col), 0)}px`);
+      measureColumns();
+      schedule();
     };
     const up = () => {
       grip.removeEventListener("pointermove", move);
