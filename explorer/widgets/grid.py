@@ -81,9 +81,9 @@ def _compact(value: Any, depth: int = 0) -> str:
     if isinstance(value, str):
         return _SPACE.sub(" ", value).strip()
     if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
+        return "True" if value else "False"
     if isinstance(value, float | np.floating):
-        return repr(float(value))
+        return str(value)  # the shortest text that reads back (float32 too)
     if isinstance(value, bytes | bytearray | memoryview):
         return f"<{len(value)} bytes>"
     if isinstance(value, Mapping):
@@ -118,7 +118,7 @@ def format_cell(value: Any, max_chars: int | None = DISPLAY_CHARS) -> str:
     >>> format_cell([{"alias": "h1", "domain": "x.local"}, {"alias": "h2", "domain": "y"}])
     'alias:h1, domain:x.local; alias:h2, domain:y'
     >>> format_cell(float("nan")), format_cell(None), format_cell(2.5), format_cell(True)
-    ('', '', '2.5', 'true')
+    ('', '', '2.5', 'True')
     >>> format_cell("line one\\nline two " * 3, max_chars=20)
     'line one line two l…'
     """
@@ -163,7 +163,11 @@ class _Column:
             by_value = False
             full = [format_cell(v, None) for v in series.tolist()]
             codes, uniques = pd.factorize(np.asarray(full, dtype=object), use_na_sentinel=True)
-        texts = [format_cell(v) for v in np.asarray(uniques, dtype=object).tolist()]
+        if dtype.kind == "f":  # numpy scalars: a float32 0.1 reads "0.1", not 0.100000001…
+            raw = list(np.asarray(uniques))
+        else:  # Python objects: Timestamps, ints, str…
+            raw = np.asarray(uniques, dtype=object).tolist()
+        texts = [format_cell(v) for v in raw]
         texts.append("")  # missing values (factorize's -1)
         self.codes = np.where(codes < 0, len(texts) - 1, codes)
         self.texts, self.empty, self.ordered = texts, len(texts) - 1, by_value
@@ -172,8 +176,7 @@ class _Column:
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         typical = int(np.quantile(lengths[self.codes], 0.9)) if len(self.codes) else 0
         # about 8 px a character at 13 px, 16 px of padding; room for the header and its arrow
-        self.width = max(min(typical, 40) * 8 + 20, min(len(label), 24) * 8.5 + 34, 48)
-        self.width = int(self.width)
+        self.width = int(max(min(typical, 40) * 8 + 20, min(len(label), 24) * 8.5 + 34, 48))
 
     def payload(self) -> dict[str, Any]:
         n = len(self.texts)
@@ -231,15 +234,14 @@ class DataGrid(anywidget.AnyWidget):
     Setting :attr:`selected` from Python highlights a row and scrolls it into view.
 
     >>> import pandas as pd
-    >>> grid = DataGrid(pd.DataFrame({"id": [3, 1, 2]}), on_select=print)
-    >>> grid.sort_by, grid.ascending = "id", False
-    >>> grid.view()["id"].tolist()
-    [3, 2, 1]
-    >>> grid._handle_event({"event": "open", "row": 2})     # what a click sends
-    id    2
-    Name: 2, dtype: int64
-    >>> grid.selected
-    2
+    >>> grid = DataGrid(pd.DataFrame({"id": [3, 1, 2], "name": ["c", "a", "b"]}))
+    >>> grid.on_select(lambda row: print("open", row["name"]))  # a click on a row, or Enter
+    >>> grid.sort_by, grid.ascending = "id", False              # what header clicks do
+    >>> grid.view()["name"].tolist()
+    ['c', 'b', 'a']
+    >>> grid.selected = 2                                       # highlight df.iloc[2]
+    >>> grid.selected_row["name"], grid.selected_label
+    ('b', 2)
     """
 
     _esm = _STATIC / "grid.js"
@@ -253,7 +255,7 @@ class DataGrid(anywidget.AnyWidget):
     sort_by = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     #: Sort direction.
     ascending = traitlets.Bool(True).tag(sync=True)
-    #: CSS height of the whole widget (toolbar, header and rows).
+    #: Greatest CSS height of the whole widget (toolbar, header, rows); fewer rows, less.
     height = traitlets.Unicode("320px").tag(sync=True)
     #: The encoded display texts (see ``_Column``); only what is offered.
     _data = traitlets.Dict().tag(sync=True)

@@ -77,8 +77,8 @@ def itcare_like(n: int, extra_columns: int = 0, seed: int = 0) -> pd.DataFrame:
     ({"a": [1, 2], "b": {"c": 3}}, "a:[1, 2], b:{c:3}"),
     ([], ""), ({}, ""), (None, ""), (float("nan"), ""), (np.nan, ""), (pd.NA, ""),
     (pd.NaT, ""), (np.datetime64("NaT"), ""),
-    (True, "true"), (np.bool_(False), "false"), (3, "3"), (np.int64(7), "7"),
-    (0.1, "0.1"), (np.float32(0.5), "0.5"),
+    (True, "True"), (np.bool_(False), "False"), (3, "3"), (np.int64(7), "7"),
+    (0.1, "0.1"), (np.float32(0.1), "0.1"), (1e20, "1e+20"),
     ("  two\n lines\t here ", "two lines here"), ("plain", "plain"),
     (b"\x00\x01", "<2 bytes>"),
     (np.array([1, 2]), "1, 2"),
@@ -98,15 +98,19 @@ def test_format_cell_cuts_long_text_with_an_ellipsis():
 
 # -- what is synced -------------------------------------------------------------------------------
 def test_synced_texts_are_the_formatted_cells():
-    df = itcare_like(50)
+    df = itcare_like(50).assign(load=np.linspace(0, 1, 50, dtype="float32"),
+                                 up=[i % 2 == 0 for i in range(50)])
     df.loc[3, "cpu"] = 0
     grid = DataGrid(df)
     texts = decoded(grid)
     assert list(texts) == list(df.columns) == grid.visible_columns == grid.columns
     for label in df.columns:
-        assert texts[label] == [format_cell(v) for v in df[label]], label
+        column = df[label]
+        cells = column.to_numpy() if column.dtype.kind == "f" else column  # float32 scalars
+        assert texts[label] == [format_cell(v) for v in cells], label
     assert texts["tags"][0] == "app:web0, env:prod"
     assert texts["comment"][1] == ""
+    assert texts["load"][:2] == ["0.0", "0.020408163"] and texts["up"][:2] == ["True", "False"]
     aligns = {c["label"]: c["align"] for c in grid._data["columns"]}
     assert aligns["cpu"] == aligns["creationTime"] == "right" and aligns["name"] == "left"
 

@@ -131,8 +131,9 @@ function render({ model, el: host }) {
 
   const width = (c) => widths.get(c.label) || c.width;
 
+  // The height is a maximum: a grid of a few rows is only as tall as they are.
   function setHeight() {
-    root.style.height = model.get("height") || "320px";
+    root.style.maxHeight = model.get("height") || "320px";
   }
 
   function setInfo() {
@@ -204,6 +205,7 @@ function render({ model, el: host }) {
     scroller.setAttribute("aria-rowcount", String(data.n + 1));
     scroller.setAttribute("aria-colcount", String(shown.length));
     empty.hidden = data.n > 0 && shown.length > 0;
+    root.classList.toggle("xg-is-empty", !empty.hidden);
     empty.textContent = data.n === 0 ? "No rows." : "No columns shown: use Columns ▾.";
     setInfo();
     draw();
