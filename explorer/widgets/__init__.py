@@ -16,7 +16,8 @@ except ImportError as exc:  # pragma: no cover - depends on the install
                       ) from exc
 
 from .credential_form import CredentialForm, login
+from .grid import DataGrid, format_cell
 from .icd_browser import IcdBrowser
 from .resource_view import ResourceView
 
-__all__ = ["CredentialForm", "IcdBrowser", "ResourceView", "login"]
+__all__ = ["CredentialForm", "DataGrid", "IcdBrowser", "ResourceView", "format_cell", "login"]

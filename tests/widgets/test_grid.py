@@ -283,7 +283,7 @@ def test_sort_order_numbers_text_dates_and_empties():
 
 # -- real frames ----------------------------------------------------------------------------------
 def test_an_itcare_sandbox_frame(sb):
-    session = explorer.connect("itcare", sandbox=True, **sb.credentials("itcare"))
+    session = explorer.connect("itcare", sandbox=sb)
     try:
         frame = session.instances(limit=20)
     finally:
@@ -293,7 +293,8 @@ def test_an_itcare_sandbox_frame(sb):
     assert len(texts["name"]) == len(frame) and texts["name"][0] == frame["name"].iloc[0]
     assert texts["tags"][0].startswith("app:") and "owner:" in texts["tags"][0]
     assert texts["creationTime"][0].startswith(str(frame["creationTime"].iloc[0])[:10])
-    assert_no_secret(grid, *sb.credentials("itcare").values())
+    creds = sb.credentials("itcare")
+    assert_no_secret(grid, creds["client_id"], creds["client_secret"])
 
 
 def test_static_assets_are_package_data():
