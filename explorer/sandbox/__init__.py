@@ -193,13 +193,17 @@ def start(
     faults: Faults | None = None,
     seed: int = 0,
     synthetic_icd: int = 0,
+    icd_release_files: list[str] | None = None,
 ) -> Sandbox:
     """Start a sandbox on 127.0.0.1 (``port=0``: a free port) and return it.
 
     ``synthetic_icd=N`` adds a synthetic ICD chapter of N entities (for crawls and benchmarks).
+    ``icd_release_files``: WHO SimpleTabulation files (``.zip``/``.txt``) the ICD API serves
+    instead of the shipped ones.
     """
     state = State(seed, token_lifetime=token_lifetime, latency=latency, faults=faults)
     state.synthetic_icd = int(synthetic_icd)
+    state.icd_release_files = list(icd_release_files) if icd_release_files else None
     server = Server(state, port).start()
     box = Sandbox(state, server)
     _running.add(box.url)

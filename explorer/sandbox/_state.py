@@ -13,7 +13,7 @@ Every mount is constructed as ``Mount(state)`` and may use:
     ``state.auth`` (:class:`explorer.sandbox.oauth.Auth`), ``state.counters``,
     ``state.token_lifetime``, ``state.refresh_token_lifetime``, ``state.latency``,
     ``state.faults``, ``state.action_seconds`` (ITCare async action duration),
-    ``state.synthetic_icd`` (read by the ICD mount).
+    ``state.synthetic_icd`` and ``state.icd_release_files`` (read by the ICD mount).
 
 Emulator choices:
     * secrets are random per start (``secrets``/``os.urandom``). Keycloak client secrets
@@ -153,6 +153,7 @@ class State:
         self.faults = faults
         self.action_seconds = 1.0
         self.synthetic_icd = 0  # read by the ICD mount (size of its synthetic chapter)
+        self.icd_release_files: list[str] | None = None  # ICD mount: None = shipped files
         self.auth = Auth(self)
 
     def rng(self, name: str) -> random.Random:
