@@ -30,6 +30,7 @@ import unicodedata
 from array import array
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ._icd_release import BLOCK, CHAPTER, Release
@@ -49,6 +50,7 @@ _PROP_WEIGHT = {"Title": 1.0, "Synonym": 0.97, "NarrowerTerm": 0.95, "IndexTerm"
 _SUFFIXES = ("ational", "ations", "ation", "ically", "ities", "ments", "ment", "ness", "ions",
              "ives", "ion", "ive", "ity", "ical", "ous", "ies", "ing", "ed", "ic", "al", "es",
              "s", "e", "y")
+RowFilter = Callable[[int], bool]
 EXACT, PREFIX, STEMMED = 1.0, 0.9, 0.8
 CONCEPT_BONUS = 0.35
 MAX_PREFIX_TOKENS = 4000
@@ -199,7 +201,8 @@ class SearchIndex:
         return out
 
     def search(self, q: str, *, flexible: bool = False, props: set[str] | None = None,
-               in_scope=None, returned=None) -> list[Hit]:
+               in_scope: RowFilter | None = None,
+               returned: RowFilter | None = None) -> list[Hit]:
         """Matching entities, best first.
 
         ``in_scope(row) -> bool``: the part of the classification searched (chapter and
@@ -259,7 +262,8 @@ class SearchIndex:
             label_score[label] = cover * (0.35 + 0.65 * tight) * _PROP_WEIGHT[PROPS[prop]]
         return self._rank(label_score, in_scope, returned)
 
-    def _rank(self, label_score: dict[int, float], in_scope, returned) -> list[Hit]:
+    def _rank(self, label_score: dict[int, float], in_scope: RowFilter | None,
+              returned: RowFilter | None) -> list[Hit]:
         rel, label_row = self.rel, self.label_row
         hits: dict[int, Hit] = {}
         for label, score in label_score.items():
@@ -304,7 +308,8 @@ class SearchIndex:
     def has_words(self, q: str) -> bool:
         return bool(query_words(q))
 
-    def best_label(self, text: str, *, in_scope=None, returned=None) -> tuple[int, float] | None:
+    def best_label(self, text: str, *, in_scope: RowFilter | None = None,
+                   returned: RowFilter | None = None) -> tuple[int, float] | None:
         """Autocode: the label best matching a whole phrase, as ``(label, score)``.
 
         Score = (share of the phrase's words matched, weighted by inverse document frequency;
@@ -360,7 +365,8 @@ class SearchIndex:
                 spans.append((m.start(), m.end()))
         return spans
 
-    def completions(self, q: str, limit: int = 10, in_scope=None) -> list[str]:
+    def completions(self, q: str, limit: int = 10,
+                    in_scope: RowFilter | None = None) -> list[str]:
         """Words completing the query's last word, most frequent first (only words found in
         labels of entities ``in_scope``)."""
         words = query_words(q)

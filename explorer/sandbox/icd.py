@@ -59,6 +59,7 @@ import random
 import threading
 from collections import deque
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
@@ -102,7 +103,7 @@ class IcdMount:
 
     hosts = ("id.who.int", "icd-container")
 
-    def __init__(self, state) -> None:
+    def __init__(self, state: Any) -> None:
         self.state = state
         self.store = IcdStore(getattr(state, "icd_release_files", None))
         self.rng = random.Random(getattr(state, "seed", 0))

@@ -102,10 +102,16 @@ class IcdStore:
         self.icd10: dict = enrichment["icd10"]
         # under-shoreline foundation ids -> linearization key of the entity aggregating them
         self.aggregated: dict[str, str] = {}
+        # foundation id -> ids of the entities listing it in foundationChildElsewhere (real
+        # foundation parents that the tabulation does not show)
+        self.elsewhere_parents: dict[str, list[str]] = {}
         for key, rec in self.enrichment.items():
             for term in [*rec.get("indexTerm", ()), *rec.get("searchTerms", ())]:
                 if term.get("fref"):
                     self.aggregated.setdefault(term["fref"], key)
+            for term in rec.get("foundationChildElsewhere", ()):
+                if "ref" in term and "/" not in key:
+                    self.elsewhere_parents.setdefault(term["ref"], []).append(key)
 
     def languages(self, release_id: str) -> list[str]:
         """Languages served for ``release_id`` (from its files), sorted."""

@@ -21,6 +21,8 @@ lists the languages served (the files' languages), not WHO's.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable, Iterable
 from urllib.parse import quote
 
 from ._icd_release import BLOCK, KIND_NAMES, Release
@@ -82,7 +84,8 @@ def multiversion(releases: list[str], key: str | None = None) -> dict:
     }
 
 
-def top_level(store: IcdStore, release: str, lang: str, extra_chapters=()) -> dict:
+def top_level(store: IcdStore, release: str, lang: str,
+              extra_chapters: Iterable[str] = ()) -> dict:
     """``GET /icd/release/11/{release}/mms`` (key order of the real 2025-01 payload)."""
     rel = store.release(release)
     out = {
@@ -99,7 +102,7 @@ def top_level(store: IcdStore, release: str, lang: str, extra_chapters=()) -> di
     return out
 
 
-def _terms(terms, release: str, lang: str, lin: bool = True) -> list[dict]:
+def _terms(terms: Iterable[dict] | None, release: str, lang: str, lin: bool = True) -> list[dict]:
     out = []
     for term in terms or ():
         item: dict = {"label": _lt(lang, term["label"])}
@@ -113,7 +116,8 @@ def _terms(terms, release: str, lang: str, lin: bool = True) -> list[dict]:
     return out
 
 
-def lin_entity(store: IcdStore, release: str, row: int, lang: str, include=()) -> dict:
+def lin_entity(store: IcdStore, release: str, row: int, lang: str,
+               include: Iterable[str] = ()) -> dict:
     """``GET /icd/release/11/{release}/mms/{id}[/other|/unspecified]``."""
     rel = store.release(release)
     key = rel.keys[row]
@@ -204,23 +208,13 @@ def foundation_known(rel: Release, fid: str) -> bool:
     return fid == FOUNDATION_ROOT or fid in rel.by_foundation
 
 
-def _elsewhere_parents(store: IcdStore, lang: str) -> dict[str, list[str]]:
-    """Foundation id -> ids of entities listing it as ``foundationChildElsewhere``."""
-    out: dict[str, list[str]] = {}
-    for key, rec in (store.enrichment if lang == "en" else {}).items():
-        for term in rec.get("foundationChildElsewhere", ()):
-            if "ref" in term and "/" not in key:
-                out.setdefault(term["ref"], []).append(key)
-    return out
-
-
 def _f_parents(store: IcdStore, rel: Release, fid: str, lang: str) -> list[str]:
     if fid == FOUNDATION_ROOT:
         return []
     row = rel.by_foundation[fid]
     p = rel.parents[row]
     parents = [rel.foundation[p] if p >= 0 else FOUNDATION_ROOT]
-    for other in _elsewhere_parents(store, lang).get(fid, ()):
+    for other in (store.elsewhere_parents.get(fid, ()) if lang == "en" else ()):
         if other not in parents and other in rel.by_foundation:
             parents.append(other)
     return parents
@@ -239,7 +233,7 @@ def _f_children(store: IcdStore, rel: Release, fid: str, lang: str) -> list[str]
 
 
 def foundation_entity(store: IcdStore, release: str, fid: str, lang: str,
-                      include=()) -> dict:
+                      include: Iterable[str] = ()) -> dict:
     """``GET /icd/entity/{id}``: title from the file; parents and children from the
     tabulation (plus the real ``foundationChildElsewhere`` links), so a subset of the real
     foundation graph (emulator choice). The foundation root has no title (neither source
@@ -276,11 +270,12 @@ def foundation_entity(store: IcdStore, release: str, fid: str, lang: str,
     return out
 
 
-def _walk(start: str, step, limit: int = 100_000) -> list[str]:
+def _walk(start: str, step: Callable[[str], list[str]], limit: int = 100_000) -> list[str]:
+    """Breadth-first walk from ``start`` (bounded by ``limit`` entities)."""
     seen: dict[str, None] = {}
-    queue = list(step(start))
+    queue = deque(step(start))
     while queue and len(seen) < limit:
-        k = queue.pop(0)
+        k = queue.popleft()
         if k in seen or k == start:
             continue
         seen[k] = None

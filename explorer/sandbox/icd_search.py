@@ -25,6 +25,7 @@ searchable; autocode's default ``matchThreshold`` is 0.6.
 
 from __future__ import annotations
 
+import random
 import re
 import uuid
 from collections.abc import Mapping
@@ -97,8 +98,8 @@ def _highlight(text: str, spans) -> str:
     return "".join(out) + text[pos:]
 
 
-def search(store: IcdStore, release: str, lang: str, params: Mapping[str, str], rng,
-           foundation: bool = False) -> dict:
+def search(store: IcdStore, release: str, lang: str, params: Mapping[str, str],
+           rng: random.Random, foundation: bool = False) -> dict:
     """``GET|POST .../mms/search`` (or ``/icd/entity/search`` with ``foundation=True``)."""
     q = params.get("q", "") or ""
     base = {
