@@ -47,9 +47,10 @@ Emulator choices (WHO behaviour unknown or only observed on the container):
   subset);
 * ``codeinfo`` of a postcoordinated code (``stem&ext``, ``stem/stem``): each value must lie
   under a ``scaleEntity`` of one of the stem's postcoordination axes (known only where the
-  real axes are shipped), else 404 - unless ``flexiblemode=true``, which files it under
-  ``otherPostcoordination``; ``convertToTerminalCodes=true`` maps a non-leaf stem to its
-  ``/unspecified`` residual when it has one.
+  real axes are shipped: 1A00, 8B20) or be a value WHO's real codeinfo answered for that stem
+  (2C25.Z: XK8G laterality, XA9HN5 specificAnatomy), else 404 - unless ``flexiblemode=true``,
+  which files it under ``otherPostcoordination``; ``convertToTerminalCodes=true`` maps a
+  non-leaf stem to its ``/unspecified`` residual when it has one.
 """
 
 from __future__ import annotations
@@ -296,17 +297,20 @@ class IcdMount:
                                       {})
             return P.codeinfo(release, code, rel.keys[row], None, {})
         axes: dict[str, list[str]] = {}
-        scales = self.store.enrich("en", rel.keys[row]).get("postcoordinationScale", ())
+        rec = self.store.enrich("en", rel.keys[row])
+        scales = rec.get("postcoordinationScale", ())
+        seen = {value: name for example in rec.get("codeinfoExamples", ())
+                for name, values in example.items() if name != "code" for value in values}
         for sep, value in tokens[1:]:
             axis = _axis_of(rel, scales, value, sep)
-            if axis is not None and axis["multi"] == "NotAllowed" and axis["axis"] in axes:
-                axis = None  # a second value on a single-valued axis
-            if axis is None:
+            name = axis["axis"] if axis is not None else seen.get(value)
+            if axis is not None and axis["multi"] == "NotAllowed" and name in axes:
+                name = None  # a second value on a single-valued axis
+            if name is None:
                 if not flexible:
                     return _empty(404)
-                axes.setdefault("otherPostcoordination", []).append(value)
-            else:
-                axes.setdefault(axis["axis"], []).append(value)
+                name = "otherPostcoordination"
+            axes.setdefault(name, []).append(value)
         return P.codeinfo(release, code, rel.keys[row], stem, axes)
 
     def _lookup(self, release, lang, uri, params):

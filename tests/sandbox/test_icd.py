@@ -236,10 +236,13 @@ def test_codeinfo_checks_values_against_the_stems_axes(icd):
     agent = info("1A00&XN8P1").json()  # Vibrio cholerae O1 biovar cholerae on cholera
     assert agent["infectiousAgent"] == ["XN8P1"]
     assert info("1A00/MG50").json()["associatedWith"] == ["MG50"]
+    lung = info("2C25.Z&XK8G&XA9HN5").json()  # WHO's own example (API 2.0 release notes)
+    assert lung["stemId"] == f"{R}/2025-01/mms/316539081/unspecified"
+    assert (lung["laterality"], lung["specificAnatomy"]) == (["XK8G"], ["XA9HN5"])
     for wrong in ("1A00&XK8G",  # laterality on cholera: not an axis of 1A00
                   "8B20&XK8G&XK9K",  # a second laterality (NotAllowed)
                   "8B20&8B26",  # a stem code joined with '&'
-                  "2C25.Z&XK8G"):  # no shipped axes for 2C25.Z: nothing is sanctioned
+                  "2C25.Z&XK9K"):  # 2C25.Z's value sets are not shipped: only seen values
         r = info(wrong)
         assert r.status_code == 404 and r.content == b"", wrong
     flex = info("1A00&XK8G", "?flexiblemode=true").json()
