@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ._icd_release import BLOCK, CHAPTER, Release
+from ._icd_release import BLOCK, CHAPTER, Release, no_gc
 
 __all__ = ["SearchIndex", "Hit", "LabelHit", "PROPS", "fold", "stem", "query_words"]
 
@@ -51,6 +51,7 @@ _SUFFIXES = ("ational", "ations", "ation", "ically", "ities", "ments", "ment", "
              "ives", "ion", "ive", "ity", "ical", "ous", "ies", "ing", "ed", "ic", "al", "es",
              "s", "e", "y")
 RowFilter = Callable[[int], bool]
+_SUFFIX_RE = re.compile("(?:" + "|".join(sorted(_SUFFIXES, key=len, reverse=True)) + ")$")
 EXACT, PREFIX, STEMMED = 1.0, 0.9, 0.8
 CONCEPT_BONUS = 0.35
 MAX_PREFIX_TOKENS = 4000
@@ -69,13 +70,34 @@ def stem(word: str) -> str:
     """A light English stem: ``depression``/``depressive`` -> ``depress``."""
     if len(word) <= 4 or not word.isalpha():
         return word
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            word = word[: -len(suffix)]
-            break
+    m = _SUFFIX_RE.search(word)  # the longest suffix
+    if m is not None and m.start() >= 4:
+        word = word[: m.start()]
+    elif m is not None:
+        for suffix in _SUFFIXES:  # a shorter one that leaves 4 letters
+            if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+                word = word[: -len(suffix)]
+                break
     if word.endswith("e") and len(word) > 4:
         word = word[:-1]
     return word
+
+
+_ASCII_SPLIT = str.maketrans({chr(c): " " for c in range(1, 128) if not chr(c).isalnum()})
+
+
+def _tokenize_all(texts: list[str]) -> list[list[str]]:
+    """``TOKEN.findall(fold(text))`` for every text; ASCII texts in one C-level pass."""
+    fast = [t.isascii() and "\0" not in t for t in texts]
+    ascii_rows = [i for i, ok in enumerate(fast) if ok]
+    joined = "\0".join(texts[i] for i in ascii_rows).lower().translate(_ASCII_SPLIT)
+    out: list[list[str]] = [[] for _ in texts]
+    for i, line in zip(ascii_rows, joined.split("\0"), strict=True):
+        out[i] = line.split()
+    for i, text in enumerate(texts):
+        if not fast[i]:
+            out[i] = TOKEN.findall(fold(text))
+    return out
 
 
 def query_words(q: str) -> list[tuple[str, bool]]:
@@ -155,12 +177,12 @@ class SearchIndex:
                 self.label_prop.append(_PROP_ID.get(prop, 1))
                 self.label_pvt.append(pvt)
                 self.label_text.append(text)
-        self._build()
+        with no_gc():
+            self._build()
 
     # -- building ----------------------------------------------------------------------------
     def _build(self) -> None:
-        findall = TOKEN.findall
-        tokens_of: list[list[str]] = [findall(fold(text)) for text in self.label_text]
+        tokens_of = _tokenize_all(self.label_text)
         df = Counter(t for toks in tokens_of for t in set(toks))
         self.vocab: list[str] = sorted(df)
         tok_id = self.tok_id = {t: i for i, t in enumerate(self.vocab)}

@@ -174,18 +174,13 @@ class IcdStore:
         self._warming.start()
 
     def warm(self, stop: threading.Event | None = None) -> None:
-        """Load every release, then build every search index (newest first)."""
-        for rid in self.release_ids:
-            if stop is not None and stop.is_set():
-                return
-            self.release(rid)
+        """Load every release and build its search indexes, newest release first (a request
+        for the newest release waits for this thread instead of competing with it)."""
         for rid in self.release_ids:
             for lang in self.languages(rid):
                 if stop is not None and stop.is_set():
                     return
-                self.index(rid, lang)
-
-
+                self.index(rid, lang)  # parses the release first
 
 _SHARED: dict[tuple, Any] = {}
 _SHARED_LOCKS: dict[tuple, threading.Lock] = {}
