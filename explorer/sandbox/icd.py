@@ -345,9 +345,17 @@ class IcdMount:
                                      foundation=True)
         if rest == ["autocode"]:
             return icd_search.autocode(store, release, lang, params, foundation=True)
-        rel: Release = store.release(release)
-        if len(rest) != 1 or not P.foundation_known(rel, rest[0]):
+        if len(rest) != 1:
             return _empty(404)
+        if not P.foundation_known(store.release(release), rest[0]):
+            # without releaseId: the newest served release that has the entity (emulator
+            # choice), so that every foundation URI of every served file answers
+            older = [r for r in store.release_ids if not params.get("releaseid")
+                     and lang in store.languages(r)
+                     and P.foundation_known(store.release(r), rest[0])]
+            if not older:
+                return _empty(404)
+            release = older[0]
         return P.foundation_entity(store, release, rest[0], lang, self._include(params))
 
     # -- ICD-10 -----------------------------------------------------------------------------

@@ -286,6 +286,10 @@ def test_foundation(icd):
     assert icd.get("/icd/entity/5").status_code == 404
     assert icd.json("/icd/entity?releaseId=2024-01")["releaseId"] == "2024-01"
     assert icd.get("/icd/entity?releaseId=2026-01").status_code == 404
+    gone = icd.json("/icd/entity/1981398038")  # only in the 2024-01 file
+    assert gone["title"]["@value"] == "Other and unspecified myeloproliferative neoplasms"
+    assert gone["browserUrl"].startswith("https://icd.who.int/browse/2024-01/foundation/")
+    assert icd.get("/icd/entity/1981398038?releaseId=2025-01").status_code == 404
     found = icd.json("/icd/entity/search?q=cholera")["destinationEntities"][0]
     assert found["theCode"] is None and found["id"] == f"{F}/257068234"
 
