@@ -1,91 +1,111 @@
-"""JSON-LD payload builders for the ICD-API emulator (shapes as in icd-api.md section 5)."""
+"""JSON-LD payload builders of the ICD-API emulator (shapes as in icd-api.md section 5).
+
+Built on demand from a parsed :class:`~explorer.sandbox._icd_release.Release` (WHO's file) and
+the real-payload excerpts of ``data/icd_data.json``; a property found in neither is omitted,
+as the real API omits empty ones.
+
+Example:
+    >>> from explorer.sandbox.icd_data import IcdStore
+    >>> store = IcdStore()
+    >>> body = lin_entity(store, "2025-01", store.release("2025-01").index["257068234"], "en")
+    >>> body["code"], body["title"]["@value"], body["parent"][0].rsplit("/", 1)[1]
+    ('1A00', 'Cholera', '135352227')
+
+Emulator choices: ``browserUrl`` of an entity is the URL inside the file's ``BrowserLink``
+formula (e.g. ``https://icd.who.int/browse/latestrelease/mms/en#257068234``; the real API gives
+a release-specific URL); files without that column get the API's pattern
+``https://icd.who.int/browse/{release}/mms/{lang}#{id}``, as do the top-level and foundation
+payloads. A block's ``codeRange`` is derived from the codes below it. ``availableLanguages``
+lists the languages served (the files' languages), not WHO's.
+"""
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable, Iterable
 from urllib.parse import quote
 
-from .icd_data import FOUND, FOUNDATION_ROOT, LIN, ROOT, IcdData, text
+from ._icd_release import BLOCK, KIND_NAMES, Release
+from .icd_data import FOUND, FOUNDATION_ROOT, LIN, ROOT, IcdStore
 
 __all__ = [
     "CTX",
-    "FOUNDATION_TITLE",
-    "ICD10_ROOT",
-    "ICD10_TITLE",
-    "ICF_RELEASES",
-    "ICF_TITLE",
-    "MMS_TITLE",
-    "browser",
-    "codeinfo",
-    "foundation_children",
-    "foundation_entity",
-    "foundation_keys",
-    "foundation_parents",
-    "foundation_top",
-    "icd10_entity",
-    "icd10_multiversion",
-    "icd10_top",
-    "lin_entity",
     "lin_uri",
+    "browser",
     "multiversion",
     "top_level",
+    "lin_entity",
+    "codeinfo",
+    "foundation_top",
+    "foundation_known",
+    "foundation_entity",
+    "icd10_top",
+    "icd10_entity",
+    "icd10_multiversion",
 ]
 
 CTX = ROOT + "/icd/contexts/"
-MMS_TITLE = {"en": "ICD-11 for Mortality and Morbidity Statistics"}
-ICF_TITLE = {"en": "International Classification of Functioning, Disability and Health (ICF)"}
-ICD10_TITLE = {
-    "en": "International Statistical Classification of Diseases and Related Health Problems "
-    "10th Revision (ICD-10)"
-}
-FOUNDATION_TITLE = {"en": "WHO Family of International Classifications Foundation"}
-ICF_RELEASES = ["2026-01", "2025-01", "2024-01"]
+MMS_TITLE = "ICD-11 for Mortality and Morbidity Statistics"
+FOUNDATION_TITLE = "WHO Family of International Classifications Foundation"
+ICD10_TITLE = ("International Statistical Classification of Diseases and Related Health "
+               "Problems 10th Revision (ICD-10)")
+ICD10_ROOT = ROOT + "/icd/release/10"
+
+
+def _lt(lang: str, value: str) -> dict:
+    return {"@language": lang, "@value": value}
 
 
 def lin_uri(release: str, key: str) -> str:
+    """``http://id.who.int/icd/release/11/{release}/mms/{key}``."""
     return f"{LIN}/{release}/mms/{key}"
 
 
 def browser(release: str, lang: str, key: str | None = None, part: str = "mms") -> str:
+    """The API's browser URL pattern (``https://icd.who.int/browse/2025-01/mms/en#id``)."""
     url = f"https://icd.who.int/browse/{release}/{part}/{lang}"
     return url + (f"#{key}" if key else "")
 
 
-def multiversion(lin: str, releases: list[str], key: str | None = None) -> dict:
+def _put(out: dict, name: str, value) -> None:
+    if value:
+        out[name] = value
+
+
+def multiversion(releases: list[str], key: str | None = None) -> dict:
+    """``GET /icd/release/11/mms[/{key}]``: the releases served, newest first."""
     suffix = f"/{key}" if key else ""
-    title = ICF_TITLE if lin == "icf" else MMS_TITLE
     return {
         "@context": CTX + "contextForMultiVersion.json",
-        "@id": f"{LIN}/{lin}{suffix}",
-        "title": text(title, "en"),
-        "latestRelease": f"{LIN}/{releases[0]}/{lin}{suffix}",
-        "release": [f"{LIN}/{r}/{lin}{suffix}" for r in releases],
+        "@id": f"{LIN}/mms{suffix}",
+        "title": _lt("en", MMS_TITLE),
+        "latestRelease": f"{LIN}/{releases[0]}/mms{suffix}",
+        "release": [f"{LIN}/{r}/mms{suffix}" for r in releases],
     }
 
 
-def top_level(data: IcdData, release: str, lang: str, extra_chapters=()) -> dict:
-    info = data.releases[release]
+def top_level(store: IcdStore, release: str, lang: str,
+              extra_chapters: Iterable[str] = ()) -> dict:
+    """``GET /icd/release/11/{release}/mms`` (key order of the real 2025-01 payload)."""
+    rel = store.release(release)
     out = {
         "@context": CTX + "contextForTopLevel.json",
         "@id": f"{LIN}/{release}/mms",
-        "title": text(MMS_TITLE, lang),
+        "title": _lt(lang, MMS_TITLE) if lang == "en" else _lt("en", MMS_TITLE),
         "releaseId": release,
-        "releaseDate": info["releaseDate"],
-        "availableLanguages": info["availableLanguages"],
+        "availableLanguages": store.languages(release),
     }
-    if info.get("prereleaseLanguages"):
-        out["prereleaseLanguages"] = info["prereleaseLanguages"]
-    out["child"] = [lin_uri(release, c) for c in [*data.chapters, *extra_chapters]]
+    _put(out, "releaseDate", store.release_date(release))
+    out["child"] = [lin_uri(release, rel.keys[r]) for r in rel.chapter_rows]
+    out["child"] += [lin_uri(release, k) for k in extra_chapters]
     out["browserUrl"] = browser(release, lang)
     return out
 
 
-def _terms(terms, release, lang, lin=True):
+def _terms(terms: Iterable[dict] | None, release: str, lang: str, lin: bool = True) -> list[dict]:
     out = []
     for term in terms or ():
-        label = text(term["label"], lang)
-        if label is None:
-            continue
-        item = {"label": label}
+        item: dict = {"label": _lt(lang, term["label"])}
         if "ref" in term:
             item["foundationReference"] = f"{FOUND}/{term['ref']}"
             if lin:
@@ -96,30 +116,27 @@ def _terms(terms, release, lang, lin=True):
     return out
 
 
-def _put(out: dict, name: str, value) -> None:
-    if value:
-        out[name] = value
-
-
-def lin_entity(data: IcdData, key: str, release: str, lang: str, include=(),
-               extra_chapters=()) -> dict:
-    rec = data.entities[key]
-    residual = "/" in key
-    out = {
+def lin_entity(store: IcdStore, release: str, row: int, lang: str,
+               include: Iterable[str] = ()) -> dict:
+    """``GET /icd/release/11/{release}/mms/{id}[/other|/unspecified]``."""
+    rel = store.release(release)
+    key = rel.keys[row]
+    rec = store.enrich(lang, key)
+    out: dict = {
         "@context": CTX + "contextForLinearizationEntity.json",
         "@id": lin_uri(release, key),
     }
-    parent = rec.get("parent")
-    out["parent"] = [lin_uri(release, parent) if parent else f"{LIN}/{release}/mms"]
-    _put(out, "child", [lin_uri(release, k) for k in data.children.get(key, [])])
-    out["browserUrl"] = browser(release, lang, key)
-    out["code"] = rec.get("code", "")
-    if not residual:
-        out["source"] = f"{FOUND}/{key}"
-    out["classKind"] = rec["kind"]
-    if rec["kind"] == "block":
-        out["blockId"] = rec["blockId"]
-        out["codeRange"] = rec["codeRange"]
+    parent = rel.parents[row]
+    out["parent"] = [lin_uri(release, rel.keys[parent]) if parent >= 0 else f"{LIN}/{release}/mms"]
+    _put(out, "child", [lin_uri(release, rel.keys[c]) for c in rel.kids(row)])
+    out["browserUrl"] = rel.browser[row] or browser(release, lang, key)
+    out["code"] = rel.codes[row]
+    if rel.foundation[row]:
+        out["source"] = f"{FOUND}/{rel.foundation[row]}"
+    out["classKind"] = KIND_NAMES[rel.kinds[row]]
+    if rel.kinds[row] == BLOCK:
+        _put(out, "blockId", rel.block_ids[row])
+        _put(out, "codeRange", rel.code_ranges.get(row))
     _put(out, "postcoordinationScale", [
         {
             "@id": f"{lin_uri(release, key)}/postcoordinationScale/{axis['axis']}",
@@ -130,32 +147,35 @@ def lin_entity(data: IcdData, key: str, release: str, lang: str, include=(),
         }
         for axis in rec.get("postcoordinationScale", ())
     ])
-    fce = _terms(rec.get("foundationChildElsewhere"), release, lang)
-    _put(out, "foundationChildElsewhere", fce)
-    out["title"] = text(rec["title"], lang)
+    _put(out, "foundationChildElsewhere", _terms(rec.get("foundationChildElsewhere"), release,
+                                                 lang))
+    out["title"] = _lt(lang, rel.title(row, lang))
     for name in ("definition", "longDefinition"):
-        _put(out, name, text(rec.get(name), lang, fallback=False))
+        if rec.get(name):
+            out[name] = _lt(lang, rec[name])
     _put(out, "inclusion", _terms(rec.get("inclusion"), release, lang))
     _put(out, "exclusion", _terms(rec.get("exclusion"), release, lang))
-    _put(out, "fullySpecifiedName", text(rec.get("fullySpecifiedName"), lang))
-    _put(out, "codingNote", text(rec.get("codingNote"), lang, fallback=False))
-    if "diagnosticCriteria" in include:
-        _put(out, "diagnosticCriteria", text(rec.get("diagnosticCriteria"), lang, fallback=False))
+    if rec.get("fullySpecifiedName"):
+        out["fullySpecifiedName"] = _lt(lang, rec["fullySpecifiedName"])
+    if rec.get("codingNote"):
+        out["codingNote"] = _lt(lang, rec["codingNote"])
+    if "diagnosticCriteria" in include and rec.get("diagnosticCriteria"):
+        out["diagnosticCriteria"] = _lt(lang, rec["diagnosticCriteria"])
     for name in ("relatedEntitiesInMaternalChapter", "relatedEntitiesInPerinatalChapter"):
         _put(out, name, [f"{FOUND}/{r}" for r in rec.get(name, ())])
-    index_terms = rec.get("indexTerm")
-    if index_terms is None and rec["kind"] == "category":
-        index_terms = [{"label": rec["title"]}]
-    _put(out, "indexTerm", _terms(index_terms, release, lang))
+    _put(out, "indexTerm", _terms(rec.get("indexTerm"), release, lang, lin=False))
     if "ancestor" in include:
-        _put(out, "ancestor", [lin_uri(release, a) for a in data.ancestors(key)])
+        _put(out, "ancestor", [lin_uri(release, rel.keys[a]) for a in rel.ancestors(row)])
     if "descendant" in include:
-        _put(out, "descendant", [lin_uri(release, d) for d in data.descendants(key)])
+        _put(out, "descendant", [lin_uri(release, rel.keys[d])
+                                 for d in range(row + 1, rel.ends[row])])
     return out
 
 
-def codeinfo(release: str, code: str, stem_key: str, stem_code: str | None, axes: dict) -> dict:
-    out = {
+def codeinfo(release: str, code: str, stem_key: str, stem_code: str | None,
+             axes: dict[str, list[str]]) -> dict:
+    """``GET .../{release}/mms/codeinfo/{code}`` (``stemCode`` only for postcoordination)."""
+    out: dict = {
         "@context": CTX + "contextForCodeInfo.json",
         "@id": f"{LIN}/{release}/mms/codeinfo/{quote(code, safe='.')}",
         "code": code,
@@ -169,142 +189,142 @@ def codeinfo(release: str, code: str, stem_key: str, stem_code: str | None, axes
 
 # --- foundation -------------------------------------------------------------------------------
 
-def foundation_top(data: IcdData, release: str, lang: str) -> dict:
-    langs = sorted({lg for r in data.releases.values() for lg in r["availableLanguages"]})
-    info = data.releases.get(release, {})
+def foundation_top(store: IcdStore, release: str, lang: str) -> dict:
+    """``GET /icd/entity[?releaseId=...]``."""
     out = {
         "@context": CTX + "contextForTopLevel.json",
         "@id": FOUND,
-        "title": text(FOUNDATION_TITLE, lang),
+        "title": _lt(lang, FOUNDATION_TITLE) if lang == "en" else _lt("en", FOUNDATION_TITLE),
         "releaseId": release,
-        "releaseDate": info.get("releaseDate"),
-        "availableLanguages": langs,
-        "child": [f"{FOUND}/{FOUNDATION_ROOT}"],
-        "browserUrl": browser(release, lang, part="foundation"),
+        "availableLanguages": store.languages(release),
     }
-    return {k: v for k, v in out.items() if v is not None}
-
-
-def foundation_keys(data: IcdData) -> set[str]:
-    keys = {k for k in data.entities if "/" not in k}
-    return keys | set(data.foundation_only) | {FOUNDATION_ROOT}
-
-
-def foundation_parents(data: IcdData, key: str) -> list[str]:
-    if key == FOUNDATION_ROOT:
-        return []
-    if key in data.foundation_only:
-        return data.foundation_only[key]["parents"]
-    rec = data.entities[key]
-    if rec.get("foundationParents"):
-        return rec["foundationParents"]
-    return [rec["parent"] or FOUNDATION_ROOT]
-
-
-def foundation_children(data: IcdData, key: str) -> list[str]:
-    valid = foundation_keys(data)
-    if key == FOUNDATION_ROOT:
-        return list(data.chapters)
-    rec = data.entities.get(key) or data.foundation_only.get(key) or {}
-    kids = [k for k in data.children.get(key, []) if "/" not in k]
-    for extra in rec.get("foundationChildren", ()):
-        if extra not in kids:
-            kids.append(extra)
-    for other, orec in data.foundation_only.items():
-        if key in orec["parents"] and other not in kids:
-            kids.append(other)
-    for term in rec.get("foundationChildElsewhere", ()):
-        if term["ref"] not in kids:
-            kids.append(term["ref"])
-    return [k for k in kids if k in valid]
-
-
-def foundation_entity(data: IcdData, key: str, release: str, lang: str, include=()) -> dict:
-    if key == FOUNDATION_ROOT:
-        rec = {"title": {"en": "ICD Entity"}}
-    else:
-        rec = data.entities.get(key) or data.foundation_only[key]
-    out = {
-        "@context": CTX + "contextForFoundationEntity.json",
-        "@id": f"{FOUND}/{key}",
-    }
-    _put(out, "parent", [f"{FOUND}/{p}" for p in foundation_parents(data, key)])
-    _put(out, "child", [f"{FOUND}/{c}" for c in foundation_children(data, key)])
-    out["browserUrl"] = browser(release, lang, key, part="foundation")
-    out["title"] = text(rec["title"], lang)
-    _put(out, "synonym", _terms(rec.get("synonym"), release, lang, lin=False))
-    for name in ("definition", "longDefinition"):
-        _put(out, name, text(rec.get(name), lang, fallback=False))
-    _put(out, "fullySpecifiedName", text(rec.get("fullySpecifiedName"), lang))
-    _put(out, "inclusion", _terms(rec.get("inclusion"), release, lang, lin=False))
-    _put(out, "exclusion", _terms(rec.get("exclusion"), release, lang, lin=False))
-    if "diagnosticCriteria" in include:
-        _put(out, "diagnosticCriteria", text(rec.get("diagnosticCriteria"), lang, fallback=False))
-    for name in ("relatedEntitiesInMaternalChapter", "relatedEntitiesInPerinatalChapter"):
-        _put(out, name, [f"{FOUND}/{r}" for r in rec.get(name, ())])
-    if "ancestor" in include:
-        _put(out, "ancestor", [f"{FOUND}/{a}" for a in _walk(data, key, foundation_parents)])
-    if "descendant" in include:
-        _put(out, "descendant", [f"{FOUND}/{d}" for d in _walk(data, key, foundation_children)])
+    _put(out, "releaseDate", store.release_date(release))
+    out["child"] = [f"{FOUND}/{FOUNDATION_ROOT}"]
+    out["browserUrl"] = browser(release, lang, part="foundation")
     return out
 
 
-def _walk(data: IcdData, key: str, step) -> list[str]:
-    seen: list[str] = []
-    stack = list(step(data, key))
-    while stack:
-        k = stack.pop(0)
-        if k in seen or k == key:
+def foundation_known(rel: Release, fid: str) -> bool:
+    return fid == FOUNDATION_ROOT or fid in rel.by_foundation
+
+
+def _f_parents(store: IcdStore, rel: Release, fid: str, lang: str) -> list[str]:
+    if fid == FOUNDATION_ROOT:
+        return []
+    row = rel.by_foundation[fid]
+    p = rel.parents[row]
+    parents = [rel.foundation[p] if p >= 0 else FOUNDATION_ROOT]
+    for other in (store.elsewhere_parents.get(fid, ()) if lang == "en" else ()):
+        if other not in parents and other in rel.by_foundation:
+            parents.append(other)
+    return parents
+
+
+def _f_children(store: IcdStore, rel: Release, fid: str, lang: str) -> list[str]:
+    if fid == FOUNDATION_ROOT:
+        return [rel.foundation[r] for r in rel.chapter_rows]
+    row = rel.by_foundation[fid]
+    kids = [rel.foundation[c] for c in rel.kids(row) if rel.foundation[c]]
+    for term in store.enrich(lang, fid).get("foundationChildElsewhere", ()):
+        ref = term.get("ref")
+        if ref and ref not in kids and ref in rel.by_foundation:
+            kids.append(ref)
+    return kids
+
+
+def foundation_entity(store: IcdStore, release: str, fid: str, lang: str,
+                      include: Iterable[str] = ()) -> dict:
+    """``GET /icd/entity/{id}``: title from the file; parents and children from the
+    tabulation (plus the real ``foundationChildElsewhere`` links), so a subset of the real
+    foundation graph (emulator choice). The foundation root has no title (neither source
+    gives it)."""
+    rel = store.release(release)
+    out: dict = {
+        "@context": CTX + "contextForFoundationEntity.json",
+        "@id": f"{FOUND}/{fid}",
+    }
+    _put(out, "parent", [f"{FOUND}/{p}" for p in _f_parents(store, rel, fid, lang)])
+    _put(out, "child", [f"{FOUND}/{c}" for c in _f_children(store, rel, fid, lang)])
+    out["browserUrl"] = browser(release, lang, fid, part="foundation")
+    if fid == FOUNDATION_ROOT:
+        return out
+    row = rel.by_foundation[fid]
+    rec = store.enrich(lang, fid)
+    out["title"] = _lt(lang, rel.title(row, lang))
+    _put(out, "synonym", _terms(rec.get("synonym"), release, lang, lin=False))
+    for name in ("definition", "longDefinition", "fullySpecifiedName"):
+        if rec.get(name):
+            out[name] = _lt(lang, rec[name])
+    _put(out, "inclusion", _terms(rec.get("inclusion"), release, lang, lin=False))
+    _put(out, "exclusion", _terms(rec.get("exclusion"), release, lang, lin=False))
+    if "diagnosticCriteria" in include and rec.get("diagnosticCriteria"):
+        out["diagnosticCriteria"] = _lt(lang, rec["diagnosticCriteria"])
+    for name in ("relatedEntitiesInMaternalChapter", "relatedEntitiesInPerinatalChapter"):
+        _put(out, name, [f"{FOUND}/{r}" for r in rec.get(name, ())])
+    if "ancestor" in include:
+        _put(out, "ancestor", [f"{FOUND}/{a}" for a in _walk(fid, lambda f: _f_parents(
+            store, rel, f, lang))])
+    if "descendant" in include:
+        _put(out, "descendant", [f"{FOUND}/{d}" for d in _walk(fid, lambda f: _f_children(
+            store, rel, f, lang))])
+    return out
+
+
+def _walk(start: str, step: Callable[[str], list[str]], limit: int = 100_000) -> list[str]:
+    """Breadth-first walk from ``start`` (bounded by ``limit`` entities)."""
+    seen: dict[str, None] = {}
+    queue = deque(step(start))
+    while queue and len(seen) < limit:
+        k = queue.popleft()
+        if k in seen or k == start:
             continue
-        seen.append(k)
-        stack.extend(step(data, k))
-    return seen
+        seen[k] = None
+        queue.extend(step(k))
+    return list(seen)
 
 
-# --- ICD-10 -----------------------------------------------------------------------------------
+# --- ICD-10 (verbatim 2019 subset of data/icd_data.json) ----------------------------------------
 
-ICD10_ROOT = ROOT + "/icd/release/10"
-
-
-def icd10_top(data: IcdData, release: str, lang: str) -> dict:
-    info = data.icd10["served"][release]
-    chapters = [c for c, r in data.icd10["entities"].items() if r["kind"] == "chapter"]
+def icd10_top(icd10: dict, release: str, lang: str) -> dict:
+    info = icd10["served"][release]
+    chapters = [c for c, r in icd10["entities"].items() if r["kind"] == "chapter"]
     return {
         "@context": CTX + "contextForTopLevel.json",
         "@id": f"{ICD10_ROOT}/{release}",
-        "title": {"@language": lang, "@value": info["title"]},
+        "title": _lt(lang, info["title"]),
         "releaseDate": info["releaseDate"],
         "child": [f"{ICD10_ROOT}/{release}/{c}" for c in chapters],
         "browserUrl": f"http://apps.who.int/classifications/icd10/browse/{release}/{lang}",
     }
 
 
-def icd10_entity(data: IcdData, code: str, release: str, lang: str) -> dict:
-    ents = data.icd10["entities"]
+def icd10_entity(icd10: dict, code: str, release: str, lang: str) -> dict:
+    ents = icd10["entities"]
     rec = ents[code]
-    out = {
+    out: dict = {
         "@context": CTX + "contextForICD10Entity.json",
         "@id": f"{ICD10_ROOT}/{release}/{code}",
     }
     if rec["parent"]:
         out["parent"] = [f"{ICD10_ROOT}/{release}/{rec['parent']}"]
-    kids = [c for c, r in ents.items() if r["parent"] == code]
-    _put(out, "child", [f"{ICD10_ROOT}/{release}/{c}" for c in kids])
-    out["browserUrl"] = (
-        f"http://apps.who.int/classifications/icd10/browse/{release}/{lang}#/{code}"
-    )
+    _put(out, "child", [f"{ICD10_ROOT}/{release}/{c}" for c, r in ents.items()
+                        if r["parent"] == code])
+    out["browserUrl"] = f"http://apps.who.int/classifications/icd10/browse/{release}/{lang}#/{code}"
     out["code"] = code
-    out["title"] = {"@language": lang, "@value": rec["title"]}
+    out["title"] = _lt(lang, rec["title"])
     out["classKind"] = rec["kind"]
     return out
 
 
-def icd10_multiversion(data: IcdData, code: str | None = None) -> dict:
-    releases = data.icd10["releases"]
+def icd10_multiversion(icd10: dict, code: str | None = None) -> dict:
+    """Lists the ICD-10 releases served (only those - emulator choice)."""
+    releases = [r for r in icd10["releases"] if r in icd10["served"]]
     suffix = f"/{code}" if code else ""
-    out = {"@context": CTX + "contextForMultiVersion.json", "@id": ICD10_ROOT + suffix}
-    title = data.icd10["entities"][code]["title"] if code else ICD10_TITLE["en"]
-    out["title"] = {"@language": "en", "@value": title}
-    out["latestRelease"] = f"{ICD10_ROOT}/{releases[0]}{suffix}"
-    out["release"] = [f"{ICD10_ROOT}/{r}{suffix}" for r in releases]
-    return out
+    title = icd10["entities"][code]["title"] if code else ICD10_TITLE
+    return {
+        "@context": CTX + "contextForMultiVersion.json",
+        "@id": ICD10_ROOT + suffix,
+        "title": _lt("en", title),
+        "latestRelease": f"{ICD10_ROOT}/{releases[0]}{suffix}",
+        "release": [f"{ICD10_ROOT}/{r}{suffix}" for r in releases],
+    }

@@ -10,8 +10,8 @@ linearization entities: blocks with ``"code": ""``, ``blockId`` and ``codeRange`
 API::
 
     tree = generate(n_entities=30000, seed=0)      # SyntheticTree, exactly n_entities entities
-    tree.payload(key, release="2026-01", lang="en") # what GET .../mms/{key} returns
-    payloads(n_entities=30000, seed=0, release="2026-01", lang="en") -> list[dict]
+    tree.payload(key, release="2025-01", lang="en") # what GET .../mms/{key} returns
+    payloads(n_entities=30000, seed=0, release="2025-01", lang="en") -> list[dict]
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class SyntheticTree:
     def __contains__(self, key: str) -> bool:
         return key in self.records
 
-    def payload(self, key: str, release: str = "2026-01", lang: str = "en", include=()) -> dict:
+    def payload(self, key: str, release: str = "2025-01", lang: str = "en", include=()) -> dict:
         rec = self.records[key]
         base = f"{LIN}/{release}/mms/"
         out = {"@context": CTX, "@id": base + key}
@@ -110,7 +110,7 @@ class SyntheticTree:
                 out["descendant"] = desc
         return out
 
-    def payloads(self, release: str = "2026-01", lang: str = "en") -> list[dict]:
+    def payloads(self, release: str = "2025-01", lang: str = "en") -> list[dict]:
         return [self.payload(k, release, lang) for k in self.records]
 
 
@@ -175,7 +175,7 @@ def generate(n_entities: int = 30000, seed: int = 0) -> SyntheticTree:
         block += 1
 
 
-def payloads(n_entities: int = 30000, seed: int = 0, release: str = "2026-01",
+def payloads(n_entities: int = 30000, seed: int = 0, release: str = "2025-01",
              lang: str = "en") -> list[dict]:
     """Raw payload dicts, exactly what the emulator returns for every synthetic entity."""
     return generate(n_entities, seed).payloads(release, lang)

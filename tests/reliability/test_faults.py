@@ -102,7 +102,7 @@ def test_token_endpoint_html_error_page_with_error_status(sb):
     """A proxy's HTML page with an error status: refused, in a few words, no page dump."""
     sb.faults = Faults(script=[502] * 6, match=token_path(sb, "icd"))  # beyond 5 retries
     session = explorer.connect("icd", **sb.credentials("icd"), timeout=TIMEOUT,
-                               cache="memory", release="2026-01")
+                               cache="memory", release="2025-01")
     exc = raised(lambda: session.token)
     assert_typed(exc, AuthenticationError, "icd", token_path(sb, "icd"), secrets_of(sb, "icd"))
     assert exc.status == 502
@@ -120,7 +120,7 @@ def test_no_expires_in_is_not_an_error(sb, api):
     assert token is not None
     if api == "icd":
         assert token.expiry_source == "jwt exp" and 3500 < token.expires_in <= 3600
-        assert session.get("/icd/release/11/2026-01/mms")["title"]
+        assert session.get("/icd/release/11/2025-01/mms")["title"]
     else:
         assert token.expiry_source == "default" and 0 < token.expires_in <= 300
         assert session.get("/user/me")["email"]

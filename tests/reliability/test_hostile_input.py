@@ -335,7 +335,9 @@ def test_credential_inputs_give_clear_errors(box, api):
             else:
                 session.get(CALLS[api])
         except (ConfigurationError, AuthenticationError) as exc:
-            text = str(exc) + repr(exc)
+            # the message in both forms (the class name is not a message: "then" is in
+            # "AuthenticationError")
+            text = str(exc) + repr(exc).replace(type(exc).__name__, "")
             if len(value.strip()) >= 4:
                 assert value not in text and value.strip() not in text
             for secret in (box.credentials(api).get(k) for k in FIELDS[api]):
@@ -381,14 +383,14 @@ def test_dot_segments_are_refused(bad):
 
 
 def test_icd_codes_with_slashes_stay_on_the_codeinfo_route(box):
-    icd = explorer.connect("icd", **box.credentials("icd"), cache="memory", release="2026-01")
+    icd = explorer.connect("icd", **box.credentials("icd"), cache="memory", release="2025-01")
     icd.release  # noqa: B018
-    prefix = "/id.who.int/icd/release/11/2026-01/mms/codeinfo/"
+    prefix = "/id.who.int/icd/release/11/2025-01/mms/codeinfo/"
     for code in ["../../entity", "1A00/../../token", "1A00&x=1", "%2e%2e%2f", "1A00#x",
                  "..", "1A00?include=ancestor"]:
         box.reset_counters()
         if code == "..":  # refused before any request, as an unknown code
-            with pytest.raises(explorer.NotFound, match=r"code '\.\.' not found .* 2026-01"):
+            with pytest.raises(explorer.NotFound, match=r"code '\.\.' not found .* 2025-01"):
                 icd.code(code)
             assert box.count() == 0
             continue
@@ -401,12 +403,12 @@ def test_icd_codes_with_slashes_stay_on_the_codeinfo_route(box):
 
 @pytest.mark.parametrize("call", ["code", "codes", "entity", "children", "ancestors", "tree",
                                   "terms", "search_subtree"])
-@pytest.mark.parametrize("ref", ["..", ".", "http://id.who.int/icd/release/11/2026-01/mms/..",
-                                 "http://id.who.int/icd/release/11/2026-01/mms/1435254666/.."])
+@pytest.mark.parametrize("ref", ["..", ".", "http://id.who.int/icd/release/11/2025-01/mms/..",
+                                 "http://id.who.int/icd/release/11/2025-01/mms/1435254666/.."])
 def test_icd_dot_segments_are_typed_not_found_naming_the_value(box, call, ref):
     """A code, id or URI that would need a '.'/'..' path segment: NotFound naming it, no
     request, never a bare ValueError (Session.path's refusal)."""
-    icd = explorer.connect("icd", **box.credentials("icd"), cache="memory", release="2026-01",
+    icd = explorer.connect("icd", **box.credentials("icd"), cache="memory", release="2025-01",
                            progress=False)
     icd.release  # noqa: B018
     box.reset_counters()
@@ -419,7 +421,7 @@ def test_icd_dot_segments_are_typed_not_found_naming_the_value(box, call, ref):
         pytest.skip("a subtree URI is a query value, sent as given (no route to reach)")
     with pytest.raises(explorer.NotFound) as info:
         calls[call](ref)
-    assert ref.rsplit("/", 1)[-1] in str(info.value) and "2026-01" in str(info.value)
+    assert ref.rsplit("/", 1)[-1] in str(info.value) and "2025-01" in str(info.value)
     assert info.value.provider == "icd"
     assert box.count("/id.who.int/icd") == 0
     if call == "codes":
@@ -427,7 +429,7 @@ def test_icd_dot_segments_are_typed_not_found_naming_the_value(box, call, ref):
         assert df["query"].tolist() == [ref, "1A00"] and df["code"].isna().tolist() == [True, False]
 
 
-@pytest.mark.parametrize("release", ["..", ".", "2026-01/../x"])
+@pytest.mark.parametrize("release", ["..", ".", "2025-01/../x"])
 def test_icd_release_that_no_url_can_hold_is_a_configuration_error(box, release):
     with pytest.raises(ConfigurationError, match="invalid release"):
         explorer.connect("icd", **box.credentials("icd"), cache="memory", release=release)

@@ -5,12 +5,12 @@ Works the same against WHO's API (OAuth2), WHO's local ICD-API container
 
 >>> import explorer
 >>> icd = explorer.connect("icd", sandbox=True, language="en", cache=False, progress=False)
->>> icd.search("cholera")["code"].tolist()
-['1A00']
+>>> icd.search("cholera")["code"].tolist()[:2]
+['1A00', 'QC90.00']
 >>> icd.code("1A00")["title"]
 'Cholera'
 >>> len(icd.tree("01"))
-137
+1064
 >>> icd10 = explorer.connect("icd", sandbox=True, revision=10, cache=False)  # or icd.icd10()
 >>> icd10.code("A00")["title"]
 'Cholera'
@@ -67,7 +67,7 @@ class IcdSession(Session):
     >>> import explorer
     >>> icd = explorer.connect("icd", sandbox=True, language="en", cache=False)
     >>> icd.release
-    '2026-01'
+    '2025-01'
     """
 
     def __init__(
@@ -163,12 +163,12 @@ class IcdSession(Session):
 
     @property
     def release(self) -> str:
-        """The release id in use (``"2026-01"``, ``"2019"`` for ICD-10); resolved on first use.
+        """The release id in use (``"2025-01"``, ``"2019"`` for ICD-10); resolved on first use.
 
         >>> import explorer
         >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
         >>> icd.release
-        '2026-01'
+        '2025-01'
         """
         return self._ctx.release
 
@@ -180,7 +180,7 @@ class IcdSession(Session):
         >>> import explorer
         >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
         >>> icd.releases()["release"].head(2).tolist()
-        ['2026-01', '2025-01']
+        ['2025-01', '2024-01']
         """
         return entities.releases(self._ctx)
 
@@ -272,7 +272,7 @@ class IcdSession(Session):
         >>> import explorer
         >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
         >>> icd.tree("01", max_depth=1).shape
-        (9, 29)
+        (24, 29)
         """
         return entities.tree(self._ctx, ref, max_depth=max_depth, workers=workers,
                              progress=progress)
@@ -304,8 +304,8 @@ class IcdSession(Session):
 
         >>> import explorer
         >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
-        >>> icd.search("cholera")[["code", "title", "score"]].values.tolist()
-        [['1A00', 'Cholera', 1.0]]
+        >>> icd.search("cholera")[["code", "title"]].values.tolist()[:2]
+        [['1A00', 'Cholera'], ['QC90.00', 'Exposure to cholera']]
         """
         return search.search(self._ctx, q, chapters=chapters, subtrees=subtrees,
                              flexible=flexible, medical_coding=medical_coding,

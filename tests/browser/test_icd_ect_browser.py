@@ -1,0 +1,159 @@
+"""WHO's own Embedded Classification Tool (vendored ``@whoicd/icd11ect`` 1.8.0) against the
+sandbox, cross-origin, in headless Chromium (Playwright).
+
+A tiny page server on 127.0.0.1 (one origin) serves a page loading the vendored ECT, pointed
+at the sandbox's authenticated ``id.who.int`` mount (another origin); the page gets its bearer
+token through the ECT's ``getNewTokenFunction`` from this server's ``/token`` route (fetched
+server-side from the sandbox's token endpoint). Chromium types a term, sees WHO-shaped results,
+clicks one; the selected-entity callback must receive its code. A screenshot goes to
+``test-artifacts/``. Skipped, saying why, without chromium or Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import quote_plus
+
+import pytest
+import requests
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from explorer import sandbox
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+ECT_DIR = ROOT / "explorer" / "_vendor" / "icd11ect"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>ECT on the sandbox</title>
+<link rel="stylesheet" href="/ect/style.css"><script src="/ect/index.js"></script></head>
+<body style="font-family: sans-serif">
+<p>WHO ICD-11 Embedded Coding Tool &rarr; explorer sandbox (<span id="api"></span>)</p>
+<input type="text" class="ctw-input" autocomplete="off" data-ctw-ino="1" style="width: 600px">
+<div class="ctw-window" data-ctw-ino="1"></div>
+<p>selected: <code id="selected">-</code></p>
+<script>
+  window.selected = null;
+  window.tokenCalls = 0;
+  const apiServerUrl = "__API__";
+  document.getElementById("api").textContent = apiServerUrl;
+  ECT.Handler.configure({apiServerUrl: apiServerUrl, apiSecured: true, autoBind: false}, {
+    getNewTokenFunction: async () => {
+      window.tokenCalls += 1;
+      const r = await fetch("/token");
+      return await r.text();
+    },
+    selectedEntityFunction: (entity) => {
+      window.selected = entity;
+      document.getElementById("selected").textContent = entity.code + " " + entity.title;
+    },
+  });
+  ECT.Handler.bind("1");
+</script></body></html>"""
+
+
+def _chromium() -> str:
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium") or ""):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    pytest.skip("chromium is not installed (Debian: apt-get install -y chromium); "
+                "Playwright cannot download its own browser here")
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+@pytest.fixture
+def page_server():
+    """(sandbox, page URL, paths the page server answered)."""
+    with sandbox.start() as sb:
+        creds = sb.credentials("icd")
+        served: list[str] = []
+
+        def token() -> str:
+            r = requests.post(creds["token_url"], timeout=10,
+                              auth=(quote_plus(creds["client_id"]),
+                                    quote_plus(creds["client_secret"])),
+                              data={"grant_type": "client_credentials",
+                                    "scope": "icdapi_access"})
+            r.raise_for_status()
+            return r.json()["access_token"]
+
+        def app(environ, start_response):
+            request = Request(environ)
+            served.append(request.path)
+            if request.path == "/":
+                html = PAGE.replace("__API__", creds["base_url"])
+                response = Response(html, content_type="text/html; charset=utf-8")
+            elif request.path in ("/ect/index.js", "/ect/style.css"):
+                path = ECT_DIR / request.path.rsplit("/", 1)[1]
+                kind = "text/css" if path.suffix == ".css" else "text/javascript"
+                response = Response(path.read_bytes(), content_type=kind)
+            elif request.path == "/token":
+                response = Response(token(), content_type="text/plain",
+                                    headers={"Cache-Control": "no-store"})
+            else:
+                response = Response(b"", status=404)
+            return response(environ, start_response)
+
+        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                  daemon=True)
+        thread.start()
+        try:
+            yield sb, f"http://127.0.0.1:{server.server_port}/", served
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(5)
+
+
+def test_whos_ect_codes_against_the_sandbox_cross_origin(page_server):
+    executable = _chromium()
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="Playwright is not installed (pip extra 'browser')")
+    sb, url, served = page_server
+    assert url.split(":")[2] != sb.url.split(":")[2]  # two origins: page and API
+    ARTIFACTS.mkdir(exist_ok=True)
+    errors: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        page.set_default_timeout(30_000)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            page.goto(url)
+            box = page.locator("input.ctw-input")
+            page.wait_for_selector("input.ctw-input.apiInitializationCompleted:not([disabled])")
+            box.press_sequentially("cholera", delay=40)
+            first = page.locator(".ctw-window li[data-entityindex='0']")
+            first.locator(".entityTheCode", has_text="1A00").wait_for()
+            assert "Cholera" in first.inner_text()
+            shown = page.locator(".ctw-window .entityTheCode").all_inner_texts()
+            assert shown[0].strip() == "1A00" and len(shown) >= 3
+            page.screenshot(path=str(ARTIFACTS / "icd-ect-results.png"))
+            first.locator(".entityTitlePointer").first.click()
+            page.wait_for_function("() => window.selected !== null")
+            selected = page.evaluate("() => window.selected")
+            assert selected["code"] == "1A00" and selected["title"] == "Cholera"
+            assert selected["linearizationUri"] == (
+                "http://id.who.int/icd/release/11/2025-01/mms/257068234")
+            assert selected["foundationUri"] == "http://id.who.int/icd/entity/257068234"
+            assert page.evaluate("() => window.tokenCalls") >= 1
+            page.screenshot(path=str(ARTIFACTS / "icd-ect-selected.png"))
+        finally:
+            browser.close()
+    assert not errors, errors
+    assert "/token" in served
+    assert sb.count("/id.who.int/icd/release/11/2025-01/mms/search") >= 1
+    assert sb.count("/id.who.int/analytics/clientanalytics") >= 2  # preflight + POST
