@@ -23,6 +23,7 @@ from . import apis
 from ._secret import Secret
 from .auth import (
     GRANTS,
+    MAX_TOKEN_BYTES,
     ApiKeyAuth,
     BearerAuth,
     RequestAuth,
@@ -41,7 +42,8 @@ __all__ = ["connect"]
 _UNSET: Any = object()
 #: connect()'s own keyword arguments that are not provider fields.
 _OWN = ("token_url", "issuer", "scope", "auth_method", "basic_encoding", "auth", "leeway",
-        "timeout", "retries", "verify", "headers", "sandbox", "env_file", "deployment")
+        "timeout", "retries", "verify", "headers", "sandbox", "env_file", "deployment",
+        "max_wait", "deadline", "max_bytes")
 
 
 def connect(
@@ -68,6 +70,9 @@ def connect(
     sandbox: Any = False,
     env_file: str | os.PathLike[str] | None = None,
     deployment: str | None = None,
+    max_wait: float = 60.0,
+    deadline: float = 120.0,
+    max_bytes: int = 200_000_000,
     **options: Any,
 ) -> Session:
     """Open an authenticated session to ``api`` (a registered provider: ``"icd"``,
@@ -78,7 +83,10 @@ def connect(
     ``auth=None`` talks to an API without authentication (WHO's local ICD container);
     ``sandbox=True`` uses the shared sandbox's credentials and URLs (``sandbox=box`` a given
     one); ``deployment=`` labels the session (default: ``"sandbox"``, ``"real"`` for the
-    provider's own URLs, else ``"custom"``). Other keyword arguments go to the API's session
+    provider's own URLs, else ``"custom"``). Bounds on every request: ``max_wait`` (seconds a
+    server may ask to wait before a retry), ``deadline`` (seconds for one request, retries
+    included), ``max_bytes`` (decoded bytes of one answer; token answers: 1 MB). Other keyword
+    arguments go to the API's session
     (ICD: ``language=``, ``release=``…); an unknown one is a :class:`ConfigurationError` naming
     the close match.
 
@@ -136,9 +144,11 @@ def connect(
 
     redact = Redactor()
     redact.add(*(values.get(k) for k in provider.secrets))
-    http = Transport(retries=retries, verify=verify, **({"timeout": timeout} if timeout else {}))
+    transport = dict(retries=retries, verify=verify, max_wait=max_wait, deadline=deadline,
+                     **({"timeout": timeout} if timeout else {}))
+    http = Transport(max_bytes=max_bytes, **transport)
     flow = _flow(provider, values, urls, issuer, provider.scope if scope is _UNSET else scope,
-                 auth_method, basic_encoding, leeway, redact, verify, timeout, retries) \
+                 auth_method, basic_encoding, leeway, redact, transport) \
         if use_auth else None
     urls.pop("token_url", None)
     request_auth = _request_auth(provider, values, urls, flow, redact, use_auth)
@@ -285,8 +295,7 @@ def _deployment(provider: Provider, env_name: str | None, urls: Mapping[str, str
 
 def _flow(provider: Provider, values: dict[str, Any], urls: dict[str, str], issuer: str | None,
           scope: str | None, auth_method: str | None, basic_encoding: bool | None,
-          leeway: float, redact: Redactor, verify: bool | str, timeout: Any,
-          retries: int) -> TokenFlow | None:
+          leeway: float, redact: Redactor, transport: dict[str, Any]) -> TokenFlow | None:
     """The token flow of the session, or ``None`` when the settings its grant needs are unset
     (routes that need a token then say what to set)."""
     name = provider.name
@@ -296,8 +305,7 @@ def _flow(provider: Provider, values: dict[str, Any], urls: dict[str, str], issu
     the_grant = grant(provider.grant, values, scope)
     if the_grant is None:
         return None
-    http = Transport(retry_post=True, retries=retries, verify=verify,
-                     **({"timeout": timeout} if timeout else {}))
+    http = Transport(retry_post=True, max_bytes=MAX_TOKEN_BYTES, **transport)
     hint = f"check {provider.credential_hint()}"
     cauth = None
     if values.get("client_id") and values.get("client_secret"):

@@ -21,7 +21,7 @@ from .client_auth import (
     client_auth,
     register_client_auth,
 )
-from .endpoint import TokenEndpoint
+from .endpoint import MAX_TOKEN_BYTES, TokenEndpoint
 from .flows import TokenFlow
 from .grants import GRANTS, ClientCredentials, Grant, Password, grant, register_grant
 from .request_auth import ApiKeyAuth, BearerAuth, RequestAuth, Route, RouteAuth
@@ -30,6 +30,7 @@ from .tokens import Token, jwt_claims, parse_token_response
 __all__ = [
     "CLIENT_AUTH",
     "GRANTS",
+    "MAX_TOKEN_BYTES",
     "ApiKeyAuth",
     "BearerAuth",
     "ClientAuth",

@@ -1,8 +1,11 @@
 """The token endpoint: one POST per grant, answers turned into tokens or clear errors.
 
 The endpoint is found from ``token_url``, or lazily from an OIDC ``issuer``
-(``{issuer}/.well-known/openid-configuration``, OpenID Connect Discovery 1.0 §4).
-The body is a form (RFC 6749) or JSON (Jindexe). Secrets never appear in an error.
+(``{issuer}/.well-known/openid-configuration``, OpenID Connect Discovery 1.0 §4): no redirect
+to another origin is followed, the document's ``issuer`` must be the issuer asked for (§4.3),
+and its ``token_endpoint`` must pass the same HTTPS rule as every URL.
+The body is a form (RFC 6749) or JSON (Jindexe). Token answers are capped at
+:data:`MAX_TOKEN_BYTES`. Secrets never appear in an error, nor in a chained context.
 
 >>> ep = TokenEndpoint("https://kc.example/realms/x/protocol/openid-connect/token", provider="x")
 >>> ep.url
@@ -19,11 +22,16 @@ import requests
 
 from .._secret import SecretForm, SecretHeaders
 from ..errors import AuthenticationError, ConfigurationError, Redactor
-from ..transport import Transport, check_url
+from ..transport import LimitExceeded, Transport, check_url, origin
 from .client_auth import ClientAuth
 from .tokens import DEFAULT_LIFETIME, Token, parse_token_response
 
-__all__ = ["TokenEndpoint"]
+__all__ = ["MAX_TOKEN_BYTES", "TokenEndpoint"]
+
+#: The largest token answer read (bytes, decoded): a token response is a few kilobytes.
+MAX_TOKEN_BYTES = 1_000_000
+#: Same-origin redirects followed at most during OIDC discovery.
+_DISCOVERY_HOPS = 3
 
 log = logging.getLogger("explorer.auth")
 
@@ -64,8 +72,8 @@ class TokenEndpoint:
         self.issuer = check_url(issuer, provider=provider, what="issuer") if issuer else None
         self.client_auth = client_auth
         self.body_format = body_format
-        self.headers = dict(headers or {})
-        self.http = http or Transport(retry_post=True)
+        self.headers = SecretHeaders(headers or {})
+        self.http = http or Transport(retry_post=True, max_bytes=MAX_TOKEN_BYTES)
         self.redact = redact or Redactor()
         self.hint = hint
         self.default_lifetime = default_lifetime
@@ -80,19 +88,61 @@ class TokenEndpoint:
                     self._url = self._discover()
         return self._url
 
+    @property
+    def where(self) -> str | None:
+        """The token URL if known, else the issuer (for messages; no request)."""
+        return self._url or self.issuer
+
+    def wait_limit(self) -> float:
+        """How long one token request may take at most (its transport's deadline, plus a
+        margin), for the threads that wait on it."""
+        limits = getattr(self.http, "limits", None)
+        return (limits.deadline if limits is not None else 120.0) + 5.0
+
     def _discover(self) -> str:
+        assert self.issuer is not None
         where = f"{self.issuer}/.well-known/openid-configuration"
-        try:
-            resp = self.http.get(where, headers={"Accept": "application/json"})
-            doc = resp.json() if resp.ok else None
-        except (requests.RequestException, ValueError):
-            doc = None
+        problem, doc = self._discovery_document(where)
         endpoint = doc.get("token_endpoint") if isinstance(doc, dict) else None
-        if not isinstance(endpoint, str):
+        if problem is None and isinstance(doc, dict):
+            issuer = doc.get("issuer")
+            if not isinstance(issuer, str) or issuer.rstrip("/") != self.issuer:
+                problem = ("the discovery document names another issuer"
+                           if isinstance(issuer, str) else "the discovery document has no issuer")
+            elif not isinstance(endpoint, str):
+                problem = "OIDC discovery found no token_endpoint"
+        if problem is not None or not isinstance(endpoint, str):
             raise ConfigurationError(
-                "OIDC discovery found no token_endpoint", provider=self.provider, url=where,
+                problem or "OIDC discovery found no token_endpoint", provider=self.provider,
+                url=where, redact=self.redact,
                 hint="check issuer= (e.g. https://host/realms/NAME), or pass token_url=")
         return check_url(endpoint, provider=self.provider, what="token_endpoint")
+
+    def _discovery_document(self, where: str) -> tuple[str | None, Any]:
+        """``(problem, document)``: redirects followed only on the issuer's own origin."""
+        url = where
+        for _ in range(_DISCOVERY_HOPS + 1):
+            try:
+                resp = self.http.get(url, headers={"Accept": "application/json"},
+                                     allow_redirects=False)
+            except (requests.RequestException, LimitExceeded):
+                return "OIDC discovery could not read the discovery document", None
+            if resp.is_redirect:
+                target = requests.compat.urljoin(url, resp.headers.get("Location", ""))
+                try:
+                    same = origin(target) == origin(where)
+                except ValueError:
+                    same = False
+                if not same:
+                    return ("the discovery document redirects to another origin (not "
+                            "followed)"), None
+                url = target
+                continue
+            try:
+                return None, resp.json() if resp.ok else None
+            except (ValueError, RecursionError):
+                return "the discovery document is not JSON", None
+        return "the discovery document redirects too many times", None
 
     def request(self, params: dict[str, str], *, previous_refresh: str | None = None) -> Token:
         """Send one grant; return the token or raise :class:`AuthenticationError`."""
@@ -105,18 +155,22 @@ class TokenEndpoint:
         kwargs: dict[str, Any] = {"json": body} if self.body_format == "json" else {"data": body}
         grant = params.get("grant_type", "?")
         log.debug("token request: provider=%s grant=%s url=%s", self.provider, grant, url)
+        failure: tuple[str, str] | None = None
         try:
             resp = self.http.post(url, headers=headers, allow_redirects=False, **kwargs)
+        except LimitExceeded as exc:  # max_wait, deadline, the 1 MB cap
+            failure = (f"token request: {exc.message}", exc.hint)
         except requests.Timeout:
-            raise self._error("the token endpoint did not answer in time", None,
-                              hint="retry later; check the token URL and your network") from None
+            failure = ("the token endpoint did not answer in time",
+                       "retry later; check the token URL and your network")
         except requests.exceptions.SSLError:
-            raise self._error("TLS certificate verification of the token endpoint failed",
-                              None, hint="if it uses a private CA, pass "
-                                         "verify='/path/to/ca.pem'") from None
+            failure = ("TLS certificate verification of the token endpoint failed",
+                       "if it uses a private CA, pass verify='/path/to/ca.pem'")
         except requests.RequestException as exc:
-            raise self._error(f"cannot reach the token endpoint ({type(exc).__name__})", None,
-                              hint="check the token URL and your network") from None
+            failure = (f"cannot reach the token endpoint ({type(exc).__name__})",
+                       "check the token URL and your network")
+        if failure is not None:  # raised here, outside the handler: no chained context
+            raise self._error(failure[0], None, hint=failure[1])
         return self._parse(resp, grant, previous_refresh)
 
     def _parse(self, resp: requests.Response, grant: str,
@@ -141,11 +195,14 @@ class TokenEndpoint:
             raise self._error(f"token endpoint answered HTTP {resp.status_code} with {kind}, "
                               "not JSON", resp.status_code,
                               hint="check the token URL: it may point at a web page")
+        problem = None
         try:
             token = parse_token_response(payload, default_lifetime=self.default_lifetime,
                                          previous_refresh=previous_refresh)
         except ValueError as exc:
-            raise self._error(f"unusable token response: {exc}", resp.status_code) from None
+            problem = str(exc)
+        if problem is not None:  # raised outside the handler: no chained context
+            raise self._error(f"unusable token response: {problem}", resp.status_code)
         self.redact.add(token.access_token, token.refresh_token)
         log.debug("token received: provider=%s expires_in=%.0fs (%s)", self.provider,
                   token.expires_in, token.expiry_source)

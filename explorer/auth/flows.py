@@ -8,7 +8,8 @@ A :class:`TokenFlow` holds the current token. Its rules:
    there is none or the server refuses the refresh; a rotated refresh token replaces the old one;
 3. :meth:`TokenFlow.renew` after a 401 replaces the token that was refused — once, however many
    threads saw the 401;
-4. single flight: a lock with a re-check, so N threads meeting an expired token cause one request.
+4. single flight: N threads meeting an expired token cause one request, and share its outcome
+   — the token, or its error (a failing endpoint is asked once, not once per thread).
 
 >>> from explorer.auth import ClientCredentials, TokenEndpoint
 >>> flow = TokenFlow(TokenEndpoint("https://kc.example/token", provider="x"), ClientCredentials())
@@ -18,6 +19,7 @@ True
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 
@@ -31,8 +33,23 @@ __all__ = ["TokenFlow"]
 log = logging.getLogger("explorer.auth")
 
 
+class _Fetch:
+    """One token request in flight: the threads that need its answer wait on it."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.token: Token | None = None
+        self.error: BaseException | None = None
+
+
 class TokenFlow:
-    """Keeps a valid token for one session (thread-safe, single flight)."""
+    """Keeps a valid token for one session (thread-safe, single flight, failures shared).
+
+    The request itself runs outside the lock: the first thread that needs a token starts the
+    fetch, the others wait for *its* outcome — the same token, or the same error (a server that
+    fails after 1 s costs 16 waiting threads 1 s, not 16). Nobody sleeps on others' behalf while
+    holding the lock; a waiter waits at most the endpoint's deadline.
+    """
 
     def __init__(self, endpoint: TokenEndpoint, grant: Grant, *, leeway: float = 30.0) -> None:
         if leeway < 0:
@@ -42,6 +59,7 @@ class TokenFlow:
         self.leeway = float(leeway)
         self._token: Token | None = None
         self._lock = threading.Lock()
+        self._fetch: _Fetch | None = None
         self.fetches = 0  # token requests made (grants and refreshes)
 
     @property
@@ -59,19 +77,41 @@ class TokenFlow:
         token = self._token
         if self._fresh(token):
             return token  # type: ignore[return-value]
-        with self._lock:
-            if self._fresh(self._token):
-                return self._token  # type: ignore[return-value]
-            self._token = self._obtain(self._token)
-            return self._token
+        return self._single_flight(None)
 
     def renew(self, stale: Token | None) -> Token:
         """Replace ``stale`` (a token the API refused); a no-op if another thread already did."""
+        return self._single_flight(stale, renewing=True)
+
+    def _single_flight(self, stale: Token | None, *, renewing: bool = False) -> Token:
         with self._lock:
-            if self._token is not stale and self._fresh(self._token):
-                return self._token  # type: ignore[return-value]
-            self._token = self._obtain(self._token)
-            return self._token
+            current = self._token
+            if self._fresh(current) and not (renewing and current is stale):
+                return current  # type: ignore[return-value]
+            fetch = self._fetch
+            leader = fetch is None
+            if leader:
+                fetch = self._fetch = _Fetch()
+        assert fetch is not None
+        if leader:
+            try:
+                fetch.token = self._obtain(current)
+            except BaseException as exc:  # noqa: BLE001 - shared with the waiters, raised below
+                fetch.error = exc
+            with self._lock:
+                if fetch.token is not None:
+                    self._token = fetch.token
+                self._fetch = None
+            fetch.done.set()
+        elif not fetch.done.wait(self.endpoint.wait_limit()):
+            raise AuthenticationError(
+                "the token request of another thread did not finish in time",
+                provider=self.endpoint.provider, url=self.endpoint.where,
+                hint="retry later; the token endpoint is slow or not answering")
+        if fetch.error is not None:
+            raise _copy(fetch.error)
+        assert fetch.token is not None
+        return fetch.token
 
     def _obtain(self, old: Token | None) -> Token:
         if old is not None and old.can_refresh():
@@ -91,3 +131,11 @@ class TokenFlow:
 
     def __repr__(self) -> str:
         return f"<TokenFlow {self.grant!r} via {self.endpoint!r} token={self._token!r}>"
+
+
+def _copy(exc: BaseException) -> BaseException:
+    """A copy of ``exc`` to raise in another thread (no shared traceback, no context)."""
+    clone = copy.copy(exc)
+    clone.__traceback__ = None
+    clone.__context__ = clone.__cause__ = None
+    return clone

@@ -17,10 +17,13 @@ import json
 import time
 from typing import Any
 
-__all__ = ["DEFAULT_LIFETIME", "Token", "jwt_claims", "parse_token_response"]
+__all__ = ["DEFAULT_LIFETIME", "MAX_LIFETIME", "Token", "jwt_claims", "parse_token_response"]
 
 #: Lifetime assumed when the server says nothing (seconds): short, so a token is renewed soon.
 DEFAULT_LIFETIME = 300.0
+#: The longest lifetime believed (seconds, a year): ``expires_in`` of ``1e999`` or
+#: ``"Infinity"`` is clamped to it, never an overflow.
+MAX_LIFETIME = 365 * 86400.0
 
 
 class Token:
@@ -116,16 +119,22 @@ def jwt_claims(token: str) -> dict[str, Any] | None:
 
 
 def _number(value: Any) -> float | None:
+    """A finite number, clamped to ±:data:`MAX_LIFETIME`; ``None`` for anything else (NaN,
+    booleans, text that is not a number)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
+    try:
+        number = float(value) if isinstance(value, (int, float, str)) else None
+    except (ValueError, OverflowError):
+        return None
+    if number is None or number != number:  # NaN
+        return None
+    return max(-MAX_LIFETIME, min(number, MAX_LIFETIME))
+
+
+def _header_safe(value: str) -> bool:
+    """Whether ``value`` can go into an HTTP header (printable Latin-1, no line breaks)."""
+    return all(" " <= c <= "~" or "\xa0" <= c <= "\xff" for c in value)
 
 
 def parse_token_response(
@@ -143,23 +152,31 @@ def parse_token_response(
         raise ValueError(f"expected a JSON object, got {type(payload).__name__}")
     access = payload.get("access_token")
     if not isinstance(access, str) or not access.strip():
-        keys = ", ".join(sorted(str(k) for k in payload)) or "none"
+        keys = ", ".join(sorted(str(k)[:40] for k in payload)[:20]) or "none"
         raise ValueError(f"no access_token in the response (keys: {keys})")
+    token_type = payload.get("token_type")
+    if not _header_safe(access) or (isinstance(token_type, str)
+                                    and not _header_safe(token_type)):
+        # nothing of the value is echoed: it may be a secret
+        raise ValueError("the access_token or token_type holds characters an HTTP header "
+                         "cannot carry (line breaks, control characters or non-Latin-1 "
+                         "letters)")
     now = time.time() if now is None else now
     lifetime = _number(payload.get("expires_in"))
     source = "expires_in"
     expires_at = now + lifetime if lifetime is not None and lifetime > 0 else None
     if expires_at is None:
-        exp = _number((jwt_claims(access) or {}).get("exp"))
+        exp = (jwt_claims(access) or {}).get("exp")
+        exp = _number(exp - now) if isinstance(exp, (int, float)) and not isinstance(
+            exp, bool) and exp == exp and abs(exp) < 1e300 else None
         if exp is not None:
-            expires_at, source = exp, "jwt exp"
+            expires_at, source = now + exp, "jwt exp"
         else:
             expires_at, source = now + default_lifetime, "default"
     refresh = payload.get("refresh_token")
     refresh = refresh if isinstance(refresh, str) and refresh else previous_refresh
     refresh_in = _number(payload.get("refresh_expires_in"))
     refresh_at = now + refresh_in if refresh_in and refresh_in > 0 else None
-    token_type = payload.get("token_type")
     token_type = "Bearer" if not isinstance(token_type, str) or token_type.lower() == "bearer" \
         else token_type
     scope = payload.get("scope")

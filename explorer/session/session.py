@@ -27,7 +27,7 @@ from ..auth.flows import TokenFlow
 from ..auth.request_auth import RequestAuth
 from ..auth.tokens import Token
 from ..errors import ApiError, AuthenticationError, ConfigurationError, NotFound, Redactor
-from ..transport import Transport, is_absolute, origin, under
+from ..transport import LimitExceeded, Transport, is_absolute, origin, under
 from .collections import Collection, find_collection
 from .paging import Detect, Paging, PagingError, fetch_records
 from .parallel import DEFAULT_WORKERS
@@ -200,6 +200,8 @@ class Session:
         failure: tuple[str, str] | None = None
         try:
             resp = self.http.send_request(prepared)
+        except LimitExceeded as exc:  # max_wait, deadline, max_bytes, a clear-text proxy
+            failure = (exc.message, exc.hint)
         except requests.Timeout:
             failure = ("no answer within the read timeout",
                        "retry later, or pass a larger timeout=")

@@ -1,7 +1,9 @@
 """Transport: the HTTP rules every explorer request follows, and how URLs are read.
 
 * :class:`Transport` — a ``requests.Session`` with timeouts, bounded retries, credential-safe
-  redirects (:mod:`._transport`);
+  redirects and proxies, no cookies (:mod:`._transport`);
+* :class:`Limits` — ``max_wait``, ``deadline``, ``max_bytes`` on every request, and the errors
+  when one is reached (:mod:`._limits`);
 * :func:`check_url`, :func:`origin`, :func:`under`, :func:`is_loopback` — URLs parsed once,
   with urllib3's parser, the one the transport connects with (:mod:`._urls`).
 
@@ -9,10 +11,23 @@
 'https://id.who.int'
 """
 
-from ._transport import CREDENTIAL_HEADERS, DEFAULT_TIMEOUT, RETRY_STATUSES, Transport
+from ._limits import BodyTooLarge, DeadlineExceeded, LimitExceeded, Limits, WaitTooLong
+from ._transport import (
+    CREDENTIAL_HEADERS,
+    DEFAULT_TIMEOUT,
+    RETRY_STATUSES,
+    ClearTextProxy,
+    Transport,
+)
 from ._urls import check_url, is_absolute, is_loopback, origin, parse, under
 
 __all__ = [
+    "BodyTooLarge",
+    "ClearTextProxy",
+    "DeadlineExceeded",
+    "LimitExceeded",
+    "Limits",
+    "WaitTooLong",
     "CREDENTIAL_HEADERS",
     "DEFAULT_TIMEOUT",
     "RETRY_STATUSES",

@@ -1,36 +1,72 @@
-"""HTTP transport: a ``requests.Session`` with the rules every explorer call follows.
+"""HTTP transport: a ``requests.Session`` with the rules every explorer request follows.
 
-* default connect/read timeouts (:data:`DEFAULT_TIMEOUT`);
+* default connect/read timeouts (:data:`DEFAULT_TIMEOUT`), and per request the bounds of
+  :mod:`._limits`: ``max_wait`` (a ``Retry-After`` longer than that is an error, never a
+  sleep), ``deadline`` (a wall-clock limit, retries included, enforced on a streamed body) and
+  ``max_bytes`` (decoded bytes, gzip bombs included);
 * retries with exponential backoff on 429/502/503/504 for idempotent methods, honouring
-  ``Retry-After`` (urllib3's ``Retry``);
-* credential headers (``Authorization``, ``X-API-KEY``, ``API_KEY``…) dropped on a redirect to
-  another host or from https to http (requests only drops ``Authorization``);
+  ``Retry-After`` within ``max_wait`` (urllib3's ``Retry``);
+* credential headers (``Authorization``, ``X-API-KEY``, ``API_KEY``, ``Cookie``…) dropped on a
+  redirect to another host or from https to http (requests only drops ``Authorization``);
+  cookies never kept nor sent (no cookie jar);
+* proxies: never for loopback hosts; never a credential in clear (``http://``) through one;
 * ``~/.netrc`` never consulted (it would add credentials we did not ask for);
-* HTTPS required for any host outside loopback (:func:`check_url`).
+* HTTPS required for any host outside loopback (:func:`~._urls.check_url`).
 
->>> t = Transport(); t.request  # doctest: +ELLIPSIS
-<bound method Transport.request of <explorer.transport._transport.Transport object at ...>>
+>>> t = Transport(deadline=30); t.limits.deadline
+30.0
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+from requests.utils import select_proxy
 
-__all__ = ["CREDENTIAL_HEADERS", "DEFAULT_TIMEOUT", "RETRY_STATUSES", "Transport"]
+from ._limits import (
+    BoundedRetry,
+    DeadlineExceeded,
+    LimitExceeded,
+    Limits,
+    WatchedHTTPPool,
+    WatchedHTTPSPool,
+    budget,
+    read_body,
+)
+from ._urls import is_loopback, parse
+
+__all__ = [
+    "CREDENTIAL_HEADERS",
+    "DEFAULT_TIMEOUT",
+    "RETRY_STATUSES",
+    "ClearTextProxy",
+    "Transport",
+]
 
 #: (connect, read) seconds.
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
 RETRY_STATUSES = (429, 502, 503, 504)
 CREDENTIAL_HEADERS = ("Authorization", "X-API-KEY", "API_KEY", "Cookie", "Proxy-Authorization")
+#: a cookie policy that accepts no cookie at all
+_NO_COOKIES = DefaultCookiePolicy(allowed_domains=[])
 
 
-def _retry(total: int, methods: Iterable[str], backoff: float) -> Retry:
-    return Retry(
+class ClearTextProxy(LimitExceeded):
+    """A proxy would carry this request's credentials in clear (an ``http://`` URL)."""
+
+    def __init__(self) -> None:
+        super().__init__("a proxy would carry this request's credentials in clear (http://)",
+                         "use https:// for this host, or exclude it from the proxy "
+                         "(NO_PROXY)")
+
+
+def _retry(total: int, methods: Iterable[str], backoff: float,
+           max_wait: float) -> BoundedRetry:
+    return BoundedRetry(
         total=total,
         connect=min(total, 2),  # a refused connection rarely heals within seconds
         read=False,  # a read error may come after the server acted: raised, not retried
@@ -42,16 +78,103 @@ def _retry(total: int, methods: Iterable[str], backoff: float) -> Retry:
         backoff_max=10.0,
         respect_retry_after_header=True,
         raise_on_status=False,
+        max_wait=max_wait,
     )
 
 
+def _clamp(timeout: Any, remaining: float) -> Any:
+    """``timeout`` (a number or a (connect, read) pair) no longer than ``remaining``."""
+    remaining = max(remaining, 0.001)
+    if isinstance(timeout, tuple):
+        return tuple(remaining if t is None else min(float(t), remaining) for t in timeout)
+    return remaining if timeout is None else min(float(timeout), remaining)
+
+
+def _host(url: str | None) -> str | None:
+    try:
+        return parse(url or "").host
+    except ValueError:
+        return None
+
+
+class _Adapter(HTTPAdapter):
+    """An ``HTTPAdapter`` whose connections the deadline can cut and whose bodies are read
+    here, bounded (a redirect's body too: requests reads those whole otherwise)."""
+
+    def __init__(self, *args: Any, limits: Limits, sensitive: tuple[str, ...],
+                 **kwargs: Any) -> None:
+        self.limits = limits
+        self.sensitive = sensitive
+        super().__init__(*args, **kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": WatchedHTTPPool,
+                                                   "https": WatchedHTTPSPool}
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        manager.pool_classes_by_scheme = {"http": WatchedHTTPPool, "https": WatchedHTTPSPool}
+        return manager
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
+             verify: Any = True, cert: Any = None,
+             proxies: Mapping[str, str] | None = None) -> requests.Response:
+        with budget(self.limits) as item:
+            if item.remaining() <= 0:
+                raise DeadlineExceeded(item.limits.deadline)
+            url = request.url or ""
+            if select_proxy(url, proxies or {}) and url.lower().startswith("http://") and \
+                    any(name in request.headers for name in self.sensitive):
+                raise ClearTextProxy()
+            failed = False
+            try:
+                response = super().send(request, stream=True,
+                                        timeout=_clamp(timeout, item.remaining()),
+                                        verify=verify, cert=cert, proxies=proxies)
+            except requests.RequestException:
+                if not item.expired:
+                    raise
+                failed = True
+            if failed:  # raised outside the handler: no chained context
+                raise DeadlineExceeded(item.limits.deadline)
+            self._read(response, item)
+            return response
+
+    @staticmethod
+    def _read(response: requests.Response, item: Any) -> None:
+        if response.request.method == "HEAD" or response.status_code in (204, 304):
+            response._content, response._content_consumed = b"", True
+            response.close()
+            return
+        encoding = response.headers.get("Content-Encoding", "").strip().lower()
+        failure: BaseException | None = None
+        try:
+            response._content = read_body(response.raw, item, encoding)
+            response._content_consumed = True
+        except LimitExceeded as exc:
+            failure = exc
+        except ValueError as exc:  # an encoding not asked for, or a corrupt one
+            failure = requests.exceptions.ContentDecodingError(
+                f"undecodable {encoding or 'body'} ({type(exc).__name__})")
+        except Exception as exc:  # noqa: BLE001 - a dropped or cut connection
+            failure = DeadlineExceeded(item.limits.deadline) if item.expired else \
+                requests.exceptions.ChunkedEncodingError(
+                    f"the connection dropped while reading the answer ({type(exc).__name__})")
+        if failure is not None:
+            response.close()  # the connection is not reused: the rest of the body is unread
+            raise failure.with_traceback(None)
+
+
 class Transport(requests.Session):
-    """A ``requests.Session`` with timeouts, retries and credential-safe redirects.
+    """A ``requests.Session`` with timeouts, bounded retries, waits and bodies, and
+    credential-safe redirects and proxies (see the module docstring).
 
     ``retries`` is the retry budget per request (5: with backoff 0.2 s a failing service is
     reported after about 6 s; a 6 % fault rate still fails fewer than 1 call in 10 million);
-    ``retry_post=True`` also retries POST on the
-    statuses above (used for token endpoints, where a repeated grant is harmless).
+    ``retry_post=True`` also retries POST on the statuses above (used for token endpoints,
+    where a repeated grant is harmless); ``max_wait``, ``deadline`` and ``max_bytes`` are the
+    bounds of :mod:`._limits`.
     """
 
     def __init__(
@@ -64,20 +187,24 @@ class Transport(requests.Session):
         verify: bool | str = True,
         pool_size: int = 16,
         sensitive_headers: Iterable[str] = (),
+        max_wait: float = 60.0,
+        deadline: float = 120.0,
+        max_bytes: int = 200_000_000,
     ) -> None:
         super().__init__()
-        methods = set(Retry.DEFAULT_ALLOWED_METHODS) | ({"POST"} if retry_post else set())
-        adapter = HTTPAdapter(
-            max_retries=_retry(retries, methods, backoff),
-            pool_connections=4,
-            pool_maxsize=pool_size,
-        )
+        self.limits = Limits(float(max_wait), float(deadline), int(max_bytes))
+        self.sensitive_headers = tuple(CREDENTIAL_HEADERS) + tuple(sensitive_headers)
+        methods = set(BoundedRetry.DEFAULT_ALLOWED_METHODS) | ({"POST"} if retry_post else set())
+        adapter = _Adapter(max_retries=_retry(retries, methods, backoff, self.limits.max_wait),
+                           pool_connections=4, pool_maxsize=pool_size, limits=self.limits,
+                           sensitive=self.sensitive_headers)
         self.mount("https://", adapter)
         self.mount("http://", adapter)
         self.timeout = timeout
         self.verify = verify
-        self.sensitive_headers = tuple(CREDENTIAL_HEADERS) + tuple(sensitive_headers)
         self.headers["User-Agent"] = "explorer/0.1 " + self.headers.get("User-Agent", "")
+        self.headers["Accept-Encoding"] = "gzip, deflate"  # what _limits decodes, bounded
+        self.cookies.set_policy(_NO_COOKIES)
         # Never fall back to ~/.netrc credentials (requests does when no auth is set).
         self.auth = _no_auth
 
@@ -87,20 +214,36 @@ class Transport(requests.Session):
         if kwargs.get("verify") is None and self.verify is not True:
             # requests lets REQUESTS_CA_BUNDLE override the session's verify= (psf/requests#3829)
             kwargs["verify"] = self.verify
-        return super().request(method, url, *args, **kwargs)
+        with budget(self.limits):
+            return super().request(method, url, *args, **kwargs)
 
     def send_request(self, request: requests.PreparedRequest, *,
                      timeout: Any = None) -> requests.Response:
         """Send a prepared request as :meth:`request` would (environment settings, timeouts,
-        redirects): what a session's auth flow uses to send each step."""
+        redirects, the same bounds): what a session's auth flow uses to send each step."""
         settings = self.merge_environment_settings(request.url, {}, None, None, None)
         if self.verify is not True:
             settings["verify"] = self.verify  # see request(): the session's verify= wins
-        return self.send(request, timeout=self.timeout if timeout is None else timeout,
-                         allow_redirects=True, **settings)
+        with budget(self.limits):
+            return self.send(request, timeout=self.timeout if timeout is None else timeout,
+                             allow_redirects=True, **settings)
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[override]
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if is_loopback(_host(url)):
+            settings["proxies"] = {}  # loopback is never proxied
+        return settings
+
+    def rebuild_proxies(self, prepared_request, proxies):  # type: ignore[override]
+        if is_loopback(_host(prepared_request.url)):
+            prepared_request.headers.pop("Proxy-Authorization", None)
+            return {}
+        return super().rebuild_proxies(prepared_request, proxies)
 
     def rebuild_auth(self, prepared_request, response):  # type: ignore[override]
-        """On a redirect to another host (or https → http), drop every credential header."""
+        """On a redirect to another host (or https → http), drop every credential header;
+        never carry a cookie."""
+        prepared_request.headers.pop("Cookie", None)
         if self.should_strip_auth(response.request.url, prepared_request.url):
             for name in self.sensitive_headers:
                 prepared_request.headers.pop(name, None)
@@ -108,3 +251,4 @@ class Transport(requests.Session):
 
 def _no_auth(request):
     return request
+

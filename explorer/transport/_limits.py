@@ -1,0 +1,376 @@
+"""Bounds on every request: no wait, no read and no body without a limit.
+
+* ``max_wait`` — the longest single wait a server may ask for (``Retry-After`` on a 429/503,
+  in seconds or as an HTTP date); asking for more is an immediate :class:`WaitTooLong`, never
+  a sleep;
+* ``deadline`` — a wall-clock limit on one request: connecting, sending, the headers, the whole
+  body, retries and their waits. A watchdog thread shuts the request's sockets down when it
+  passes, so a server that sends one byte every half second cannot hold a call (or the token
+  lock) for longer: :class:`DeadlineExceeded`;
+* ``max_bytes`` — a cap on the *decoded* size of one answer, read by streaming and stopped at
+  the cap (gzip and deflate are decoded here, chunk by chunk, with a bounded output):
+  :class:`BodyTooLarge`.
+
+A :class:`Budget` holds the limits of the request in progress on this thread (retries and
+redirects happen inside it). Errors carry a message and a hint; the session and the token
+endpoint turn them into explorer's typed errors.
+
+>>> Limits().deadline, Limits().max_bytes
+(120.0, 200000000)
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import socket
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util.retry import Retry
+
+__all__ = [
+    "BodyTooLarge",
+    "DeadlineExceeded",
+    "LimitExceeded",
+    "Limits",
+    "BoundedRetry",
+    "WaitTooLong",
+    "WatchedHTTPPool",
+    "WatchedHTTPSPool",
+    "budget",
+    "current",
+    "read_body",
+    "retry_after",
+]
+
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The bounds of every request of a transport (seconds, seconds, bytes)."""
+
+    max_wait: float = 60.0
+    deadline: float = 120.0
+    max_bytes: int = 200_000_000
+
+
+class LimitExceeded(Exception):
+    """A bound was reached. ``message`` says what happened, ``hint`` what to do."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class WaitTooLong(LimitExceeded):
+    """The server asked to wait longer than ``max_wait`` before a retry."""
+
+    def __init__(self, status: int, wait: float, limit: float) -> None:
+        self.status, self.wait, self.limit = status, wait, limit
+        super().__init__(
+            f"HTTP {status}: the server asks to wait {_seconds(wait)} before retrying, more than "
+            f"max_wait={limit:g} s", "retry later; or connect(max_wait=…) to allow a longer wait")
+
+
+class DeadlineExceeded(LimitExceeded):
+    """The request (with its retries and waits) ran past its ``deadline``."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        super().__init__(
+            f"no complete answer within deadline={limit:g} s (connecting, the answer and any "
+            "retries)", "retry later; or connect(deadline=…) for a longer limit")
+
+
+class BodyTooLarge(LimitExceeded):
+    """The decoded answer grew past ``max_bytes``; reading stopped there."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"the answer is larger than max_bytes={limit:,} bytes once decoded; reading "
+            "stopped there", "ask for less (limit=…, page_size=…), or connect(max_bytes=…)")
+
+
+def _seconds(wait: float) -> str:
+    return f"{wait:,.0f} s" if wait < 86_400 else f"{wait / 86_400:,.1f} days"
+
+
+# -- the budget of the request in progress --------------------------------------------------------
+class Budget:
+    """The limits and the clock of one request (thread-local while it runs)."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.ends = time.monotonic() + limits.deadline
+        self.expired = False
+        self.done = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def remaining(self) -> float:
+        return self.ends - time.monotonic()
+
+    def watch(self, sock: socket.socket | None) -> None:
+        """A socket this request uses: shut down if the deadline passes (the response keeps
+        reading from it even after its connection object let it go)."""
+        if sock is None:
+            return
+        with self._lock:
+            known = any(s is sock for s in self._sockets)
+            if not known:
+                self._sockets.append(sock)
+            late = self.expired
+        if late:
+            _shutdown(sock)
+
+    def expire(self) -> None:
+        """The deadline passed: mark it, and shut every socket of the request down (a blocked
+        read returns at once)."""
+        with self._lock:
+            if self.done:
+                return
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Watchdog:
+    """One daemon thread that expires budgets at their deadline."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Budget]] = []
+        self._cond = threading.Condition()
+        self._count = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, item: Budget) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (item.ends, next(self._count), item))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="explorer-deadlines",
+                                                daemon=True)
+                self._thread.start()
+            elif self._heap[0][2] is item:
+                self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap:
+                    self._cond.wait()
+                ends, _, item = self._heap[0]
+                delay = ends - time.monotonic()
+                if delay > 0:
+                    self._cond.wait(delay)
+                    continue
+                heapq.heappop(self._heap)
+            if not item.done:
+                item.expire()
+
+
+_WATCHDOG = _Watchdog()
+_local = threading.local()
+
+
+def current() -> Budget | None:
+    """The budget of the request in progress on this thread, if any."""
+    return getattr(_local, "budget", None)
+
+
+@contextmanager
+def budget(limits: Limits) -> Iterator[Budget]:
+    """The budget of a request: a new one, or the one already running on this thread (a
+    redirect or a retry belongs to the request that caused it)."""
+    outer = current()
+    if outer is not None:
+        yield outer
+        return
+    item = Budget(limits)
+    _local.budget = item
+    _WATCHDOG.arm(item)
+    try:
+        yield item
+    finally:
+        with item._lock:
+            item.done = True
+        _local.budget = None
+
+
+# -- connections that the watchdog can cut ------------------------------------------------------
+class _Watched:
+    """Registers the connection's socket with the request's budget before sending (a reused
+    connection) and once connected (a new one)."""
+
+    sock: socket.socket | None
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        item = current()
+        if item is not None:
+            item.watch(self.sock)
+        try:
+            return super().request(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            if item is not None:
+                item.watch(self.sock)
+
+
+class WatchedHTTPConnection(_Watched, HTTPConnection):
+    """An HTTP connection registered with the request's budget while it is used."""
+
+
+class WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    """An HTTPS connection registered with the request's budget while it is used."""
+
+
+class WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = WatchedHTTPConnection
+
+
+class WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = WatchedHTTPSConnection
+
+
+# -- retries whose waits are bounded ----------------------------------------------------------
+def retry_after(value: str | None) -> float | None:
+    """The seconds a ``Retry-After`` value asks for (delay seconds or an HTTP date), as the
+    server wrote it (no cap applied); ``None`` when absent or unreadable.
+
+    >>> retry_after("120"), retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), retry_after("soon")
+    (120.0, 0.0, None)
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - time.time())
+
+
+class BoundedRetry(Retry):
+    """urllib3's ``Retry`` whose every wait is bounded: a ``Retry-After`` above ``max_wait``
+    raises :class:`WaitTooLong` at once (urllib3 2.0 has no cap at all, later 2.x cap a wait at
+    six hours), and no wait may run past the request's deadline."""
+
+    def __init__(self, *args: Any, max_wait: float = 60.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_wait = max_wait
+
+    def new(self, **kwargs: Any) -> BoundedRetry:
+        new = super().new(**kwargs)
+        new.max_wait = self.max_wait
+        return new
+
+    def sleep(self, response: Any = None) -> None:
+        wait = None
+        if response is not None and self.respect_retry_after_header:
+            wait = retry_after(response.headers.get("Retry-After"))
+            if wait is not None and wait > self.max_wait:
+                raise WaitTooLong(response.status, wait, self.max_wait)
+        if wait is None:
+            wait = self.get_backoff_time()
+        item = current()
+        if item is not None and wait >= item.remaining():
+            raise DeadlineExceeded(item.limits.deadline)
+        if wait > 0:
+            time.sleep(wait)
+
+
+# -- bounded, streamed body reading -------------------------------------------------------------
+class UnsupportedEncoding(ValueError):
+    """An answer encoded in a way that was not asked for (``br``, ``zstd``…)."""
+
+
+class _Decoder:
+    """gzip / deflate decoded with a bounded output per call (``max_length``)."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        if encoding in ("gzip", "x-gzip"):
+            self.wbits = 16 + zlib.MAX_WBITS
+        elif encoding == "deflate":
+            self.wbits = zlib.MAX_WBITS  # zlib format; raw deflate tried if that fails
+        else:
+            raise UnsupportedEncoding(encoding)
+        self.obj = zlib.decompressobj(self.wbits)
+        self.started = False
+
+    def feed(self, data: bytes, room: int) -> list[bytes]:
+        """Decoded pieces of ``data``, at most ``room`` bytes (a full ``room`` means more)."""
+        out: list[bytes] = []
+        while data and room > 0:
+            try:
+                piece = self.obj.decompress(data, room)
+            except zlib.error:
+                if self.encoding == "deflate" and not self.started:
+                    self.wbits, self.started = -zlib.MAX_WBITS, True
+                    self.obj = zlib.decompressobj(self.wbits)
+                    continue
+                raise
+            self.started = True
+            out.append(piece)
+            room -= len(piece)
+            data = self.obj.unconsumed_tail
+            if self.obj.eof:
+                rest = self.obj.unused_data
+                if not rest or self.wbits < 0:
+                    break
+                self.obj = zlib.decompressobj(self.wbits)  # a gzip stream of several members
+                data = rest
+        return out
+
+    def flush(self) -> bytes:
+        return self.obj.flush()
+
+
+def read_body(raw: Any, item: Budget, encoding: str) -> bytes:
+    """The whole decoded body of urllib3 response ``raw``, read in chunks under ``item``'s
+    limits: :class:`BodyTooLarge` at ``max_bytes`` decoded bytes, :class:`DeadlineExceeded`
+    once the deadline has passed."""
+    cap = item.limits.max_bytes
+    decoder = _Decoder(encoding) if encoding not in ("", "identity") else None
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        chunk = raw.read(CHUNK, decode_content=False)
+        if item.expired:
+            raise DeadlineExceeded(item.limits.deadline)
+        if not chunk:
+            break
+        pieces = decoder.feed(chunk, cap - size + 1) if decoder is not None else [chunk]
+        for piece in pieces:
+            size += len(piece)
+            parts.append(piece)
+        if size > cap:
+            raise BodyTooLarge(cap)
+    if decoder is not None:
+        tail = decoder.flush()
+        size += len(tail)
+        parts.append(tail)
+        if size > cap:
+            raise BodyTooLarge(cap)
+    return b"".join(parts)
