@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-MODULES = ("bench_auth", "bench_icd", "bench_frames")
+MODULES = ("bench_auth", "bench_icd", "bench_crawl", "bench_frames")
 Row = dict[str, Any]
 
 

@@ -35,6 +35,7 @@ from .auth import (
 )
 from .errors import ConfigurationError, Redactor
 from .session import Provider, Session
+from .session.parallel import DEFAULT_MAX_WORKERS
 from .transport import Transport, check_url
 
 __all__ = ["connect"]
@@ -43,7 +44,7 @@ _UNSET: Any = object()
 #: connect()'s own keyword arguments that are not provider fields.
 _OWN = ("token_url", "issuer", "scope", "auth_method", "basic_encoding", "auth", "leeway",
         "timeout", "retries", "verify", "headers", "sandbox", "env_file", "deployment",
-        "max_wait", "deadline", "max_bytes")
+        "max_wait", "deadline", "max_bytes", "max_workers")
 
 
 def connect(
@@ -73,6 +74,7 @@ def connect(
     max_wait: float = 60.0,
     deadline: float = 120.0,
     max_bytes: int = 200_000_000,
+    max_workers: int = DEFAULT_MAX_WORKERS,
     **options: Any,
 ) -> Session:
     """Open an authenticated session to ``api`` (a registered provider: ``"icd"``,
@@ -85,7 +87,9 @@ def connect(
     one); ``deployment=`` labels the session (default: ``"sandbox"``, ``"real"`` for the
     provider's own URLs, else ``"custom"``). Bounds on every request: ``max_wait`` (seconds a
     server may ask to wait before a retry), ``deadline`` (seconds for one request, retries
-    included), ``max_bytes`` (decoded bytes of one answer; token answers: 1 MB). Other keyword
+    included), ``max_bytes`` (decoded bytes of one answer; token answers: 1 MB); concurrent
+    calls grow to at most ``max_workers`` requests in flight per host, adapting to the
+    server (:mod:`explorer.session.parallel`). Other keyword
     arguments go to the API's session
     (ICD: ``language=``, ``release=``…); an unknown one is a :class:`ConfigurationError` naming
     the close match.
@@ -157,7 +161,7 @@ def connect(
     cls = provider.session_class or Session
     return cls(provider, urls=urls, auth=request_auth, flow=flow, headers=headers, http=http,
                redact=redact, deployment=deployment or _deployment(provider, env_name, urls),
-               **session_options)
+               max_workers=max_workers, **session_options)
 
 
 # -- the steps ---------------------------------------------------------------------------------

@@ -196,7 +196,7 @@ PUBLIC = {
     "explorer.transport": ["CREDENTIAL_HEADERS", "DEFAULT_TIMEOUT", "RETRY_STATUSES",
                            "BodyTooLarge", "ClearTextProxy", "DeadlineExceeded", "LimitExceeded",
                            "Limits", "WaitTooLong", "Transport", "check_url", "is_absolute",
-                           "is_loopback", "origin", "parse", "under"],
+                           "is_loopback", "origin", "parse", "throttle_listener", "under"],
     "explorer.auth": ["CLIENT_AUTH", "GRANTS", "MAX_TOKEN_BYTES", "ApiKeyAuth", "BearerAuth",
                       "ClientAuth",
                       "ClientCredentials", "ClientSecretBasic", "ClientSecretPost", "Grant",

@@ -267,7 +267,7 @@ class ItcareSession(Session):
             raise ValueError(f"unknown include {unknown}; use any of {list(_INCLUDES)}")
         base = self.id_path("compute", "instances", instance_id)
         paths = [base] + [f"{base}/{w}" for w in wanted]
-        answers = parallel_map(self.get, paths, workers=4, progress=False)
+        answers = parallel_map(self.get, paths, limiter=self.limiter(), progress=False)
         record = dict(object_of(self, answers[0], base))
         for what, answer in zip(wanted, answers[1:], strict=True):
             record[what] = [] if answer is None and what != "storage" else answer

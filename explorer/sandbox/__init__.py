@@ -31,6 +31,7 @@ from typing import Any
 
 from explorer.sandbox._emulator import Emulator
 from explorer.sandbox._faults import Faults
+from explorer.sandbox._ratelimit import Buckets
 from explorer.sandbox._server import Server
 from explorer.sandbox._state import State
 from explorer.sandbox.oauth import Auth
@@ -132,6 +133,10 @@ class Sandbox:
         """POSTs received by token endpoints (all token servers), filterable."""
         return self._state.counters.tokens(client_id, grant_type, issuer)
 
+    def rate_limited(self) -> int:
+        """Requests answered 429 by the rate limit (``start(rate_limit=…)``)."""
+        return self._state.counters.rate_limited
+
     def expired_token_hits(self) -> int:
         """API requests answered 401 because the bearer token had expired."""
         return self._state.counters.expired_hits
@@ -166,6 +171,12 @@ class Sandbox:
     @refresh_token_lifetime.setter
     def refresh_token_lifetime(self, value: float | None) -> None:
         self._state.refresh_token_lifetime = value
+
+    def limit_rate(self, rate_limit: float | None, burst: float | None = None) -> None:
+        """Rate-limit every client on every mount like a gateway: ``burst`` requests at once,
+        ``rate_limit`` a second after that; beyond, 429 with ``Retry-After`` (whole seconds).
+        ``None`` removes the limit."""
+        self._state.buckets = None if rate_limit is None else Buckets(rate_limit, burst)
 
     @property
     def faults(self) -> Faults | None:
@@ -205,9 +216,15 @@ def start(
     latency: float = 0.0,
     faults: Faults | None = None,
     seed: int = 0,
+    rate_limit: float | None = None,
+    burst: float | None = None,
     **knobs: Any,
 ) -> Sandbox:
     """Start a sandbox on 127.0.0.1 (``port=0``: a free port) and return it.
+
+    ``rate_limit=R, burst=B`` limit each client on each mount like an API gateway (B requests
+    at once, R a second after that; beyond, 429 with ``Retry-After``; see
+    :meth:`Sandbox.limit_rate`).
 
     Other keyword arguments set the emulators' knobs (``synthetic_icd=N`` adds a synthetic ICD
     chapter of N entities; ``action_seconds=`` the duration of ITCare actions…).
@@ -222,7 +239,9 @@ def start(
     state.knobs.update(knobs)
     state.auth = Auth(state, [i for em in found.values() for i in em.issuers])
     server = Server(state, port, found.values()).start()
-    return Sandbox(state, server)
+    box = Sandbox(state, server)
+    box.limit_rate(rate_limit, burst)
+    return box
 
 
 _shared: Sandbox | None = None

@@ -42,6 +42,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from explorer.sandbox._ratelimit import client_of
 from explorer.sandbox._state import State
 from explorer.sandbox.oauth import OAuthMount, empty_response
 
@@ -83,6 +84,12 @@ class App:
         path = "/" + rest
         state.counters.hit(full)
         is_token = state.auth.is_token_path(host, path)
+        buckets = state.buckets
+        if buckets is not None and host in self.mounts and not is_token:
+            wait = buckets.take((host, client_of(request, state.auth)))
+            if wait is not None:  # a gateway answers at once, before the backend
+                state.counters.limited()
+                return empty_response(429, {"Retry-After": str(wait)})
         if is_token:
             state.auth.note_request(request, host, path)
         if state.latency > 0:

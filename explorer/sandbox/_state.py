@@ -70,6 +70,7 @@ class Counters:
             self._paths: Counter[str] = Counter()
             self._tokens: Counter[tuple[str, str | None, str | None]] = Counter()
             self._expired = 0
+            self._limited = 0
 
     def hit(self, path: str) -> None:
         with self._lock:
@@ -99,6 +100,16 @@ class Counters:
                 and (grant_type is None or gt == grant_type)
                 and (issuer is None or iss == issuer)
             )
+
+    def limited(self) -> None:
+        with self._lock:
+            self._limited += 1
+
+    @property
+    def rate_limited(self) -> int:
+        """Requests answered 429 by the rate limit."""
+        with self._lock:
+            return self._limited
 
     def expired(self) -> None:
         with self._lock:
@@ -130,6 +141,8 @@ class State:
         self.refresh_token_lifetime: float | None = None
         self.latency = float(latency)
         self.faults = faults
+        #: token buckets of ``start(rate_limit=…)`` (None: no rate limit)
+        self.buckets: Any = None
         #: the emulators' own knobs (name → value), defaults from each emulator's ``knobs``
         self.knobs: dict[str, Any] = {k: v for em in emulators for k, v in em.knobs.items()}
         #: the token servers (:class:`explorer.sandbox.oauth.Auth`), set by ``start()``

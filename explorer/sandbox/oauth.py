@@ -271,6 +271,10 @@ class Auth:
             return "missing", None
         return self.validate_token(tok, issuers)
 
+    def token_record(self, tok: str) -> Token | None:
+        """The stored access token ``tok`` (any issuer, expired or not), if it is one."""
+        return self._access.get(tok)
+
     def validate_token(self, tok: str, issuers: tuple[str, ...]) -> tuple[str, Token | None]:
         """Like :meth:`validate` for a token string."""
         rec = self._access.get(tok)

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urljoin
 
-from .parallel import DEFAULT_WORKERS, parallel_map, progress_bar
+from .parallel import Limiter, parallel_map, progress_bar
 
 __all__ = [
     "MAX_PAGES",
@@ -366,12 +366,14 @@ def fetch_records(
     *,
     limit: int | None = None,
     progress: bool = True,
-    workers: int = DEFAULT_WORKERS,
+    workers: int | None = None,
+    limiter: Limiter | None = None,
     desc: str = "pages",
     url: str = "",
 ) -> list[Any]:
     """All records of a collection: the first page, then the others (concurrently when the
-    strategy addresses pages and the first answer tells how many).
+    strategy addresses pages and the first answer tells how many: on ``workers`` threads, or
+    paced by ``limiter``, adaptive).
 
     ``get(query)`` returns the parsed JSON of one request (``query`` a dict of parameters, or
     the absolute URL of a next link); ``url`` is the first request's URL, against which
@@ -393,7 +395,7 @@ def fetch_records(
     seen = {_fingerprint(page.records)}
     if page.pages is not None and paging.at(0, query) is not None:
         records += _random_access(get, paging, page, query, seen, limit, progress, workers,
-                                  desc)
+                                  limiter, desc)
     else:
         records += _sequential(get, paging, page, query, seen, limit, progress, desc, url)
     if limit is not None:
@@ -425,8 +427,8 @@ def _check_new(page: Page, seen: set[str], number: Any, desc: str) -> None:
 
 
 def _random_access(get: Callable[[Any], Any], paging: Paging, first: Page, query: dict,
-                   seen: set[str], limit: int | None, progress: bool, workers: int,
-                   desc: str) -> list[Any]:
+                   seen: set[str], limit: int | None, progress: bool, workers: int | None,
+                   limiter: Limiter | None, desc: str) -> list[Any]:
     number = first.number or 0
     wanted = first.pages or 0
     size = len(first.records) or 1
@@ -451,7 +453,7 @@ def _random_access(get: Callable[[Any], Any], paging: Paging, first: Page, query
                 bar.update(len(page.records))
             return page.records
 
-        chunks = parallel_map(one, numbers, workers=workers, progress=False)
+        chunks = parallel_map(one, numbers, workers=workers, limiter=limiter, progress=False)
     return [r for chunk in chunks for r in chunk]
 
 

@@ -15,6 +15,7 @@ own words and hints.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -30,7 +31,7 @@ from ..errors import ApiError, AuthenticationError, ConfigurationError, NotFound
 from ..transport import LimitExceeded, Transport, is_absolute, origin, under
 from .collections import Collection, find_collection
 from .paging import Detect, Paging, PagingError, fetch_records
-from .parallel import DEFAULT_WORKERS
+from .parallel import DEFAULT_MAX_WORKERS, Limiter
 from .provider import ErrorWords, Provider
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ class Session:
         http: Transport | None = None,
         redact: Redactor | None = None,
         deployment: str = "real",
+        max_workers: int = DEFAULT_MAX_WORKERS,
     ) -> None:
         self.api = api
         self.provider = api.name
@@ -98,6 +100,12 @@ class Session:
         self.http = http or Transport()
         self.redact = redact or Redactor()
         self.deployment = deployment
+        if not isinstance(max_workers, int) or max_workers < 1:
+            raise ConfigurationError("max_workers must be an integer >= 1",
+                                     provider=self.provider, hint="pass max_workers=16")
+        self.max_workers = max_workers
+        self._limiters: dict[tuple[str, str, int], Limiter] = {}
+        self._limiters_lock = threading.Lock()
 
     # -- URLs ---------------------------------------------------------------------------------
     def url(self, path: str, *, base: str = "base_url") -> str:
@@ -167,6 +175,21 @@ class Session:
                            provider=self.provider, redact=self.redact,
                            hint=f"check the {what} (path segments like '..' are never "
                                 "sent)") from None
+
+    def limiter(self, base: str = "base_url") -> Limiter:
+        """The adaptive limiter of the host of ``urls[base]`` (or of an absolute URL): one per
+        session and host, shared by every concurrent call to it (see
+        :mod:`explorer.session.parallel`)."""
+        url = self.urls.get(base, base)
+        try:
+            key = origin(url)
+        except ValueError:
+            key = origin(self.base_url)
+        with self._limiters_lock:
+            found = self._limiters.get(key)
+            if found is None:
+                found = self._limiters[key] = Limiter(self.max_workers)
+            return found
 
     # -- authentication -------------------------------------------------------------------------
     @property
@@ -312,7 +335,8 @@ class Session:
         dotted columns, lists stay list columns (``explode=`` unnests one), and the
         collection's declared time fields become UTC datetimes (``collection=`` declares an
         undeclared one: columns, times, paging). Other keyword arguments are query parameters
-        (``None`` dropped).
+        (``None`` dropped). Pages are fetched under the host's adaptive limiter unless
+        ``workers=N`` pins a fixed pool.
 
         >>> import explorer
         >>> itcare = explorer.connect("itcare", sandbox=True)
@@ -348,8 +372,8 @@ class Session:
 
         try:
             return fetch_records(get, paging, params, limit=limit, progress=progress,
-                                 workers=workers or DEFAULT_WORKERS, desc=f"GET {path}",
-                                 url=url)
+                                 workers=workers, limiter=self.limiter(base),
+                                 desc=f"GET {path}", url=url)
         except PagingError as exc:
             raise ApiError(str(exc), provider=self.provider, url=url, params=_plain(params),
                            redact=self.redact, hint=exc.hint) from None

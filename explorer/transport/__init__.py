@@ -11,7 +11,14 @@
 'https://id.who.int'
 """
 
-from ._limits import BodyTooLarge, DeadlineExceeded, LimitExceeded, Limits, WaitTooLong
+from ._limits import (
+    BodyTooLarge,
+    DeadlineExceeded,
+    LimitExceeded,
+    Limits,
+    WaitTooLong,
+    throttle_listener,
+)
 from ._transport import (
     CREDENTIAL_HEADERS,
     DEFAULT_TIMEOUT,
@@ -37,5 +44,6 @@ __all__ = [
     "is_loopback",
     "origin",
     "parse",
+    "throttle_listener",
     "under",
 ]

@@ -51,6 +51,7 @@ __all__ = [
     "current",
     "read_body",
     "retry_after",
+    "throttle_listener",
 ]
 
 CHUNK = 64 * 1024
@@ -250,6 +251,23 @@ class WatchedHTTPSPool(HTTPSConnectionPool):
 
 
 # -- retries whose waits are bounded ----------------------------------------------------------
+#: A callable ``(status, wait)`` told, on this thread, of each throttling answer (429/503) a
+#: retry is about to wait for: how a pool of workers learns that the server asks it to slow
+#: down (see :func:`explorer.session.parallel.Limiter`).
+_listener = threading.local()
+
+
+@contextmanager
+def throttle_listener(listener: Any) -> Iterator[None]:
+    """Tell ``listener(status, wait_seconds)`` of every throttled retry on this thread."""
+    previous = getattr(_listener, "fn", None)
+    _listener.fn = listener
+    try:
+        yield
+    finally:
+        _listener.fn = previous
+
+
 def retry_after(value: str | None) -> float | None:
     """The seconds a ``Retry-After`` value asks for (delay seconds or an HTTP date), as the
     server wrote it (no cap applied); ``None`` when absent or unreadable.
@@ -291,6 +309,9 @@ class BoundedRetry(Retry):
             wait = retry_after(response.headers.get("Retry-After"))
             if wait is not None and wait > self.max_wait:
                 raise WaitTooLong(response.status, wait, self.max_wait)
+            listener = getattr(_listener, "fn", None)
+            if listener is not None and response.status in (429, 503):
+                listener(response.status, wait if wait is not None else self.get_backoff_time())
         if wait is None:
             wait = self.get_backoff_time()
         item = current()

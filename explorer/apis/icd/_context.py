@@ -28,9 +28,10 @@ from typing import Any
 
 from ...errors import ApiError, ConfigurationError, NotFound
 from ...session import Session
-from ...session.parallel import parallel_map
+from ...session.parallel import Limiter, parallel_map
 from . import frames as F
 from ._source import Payloads
+from .tree import MAX_ENTITIES
 
 __all__ = ["ICD10_LANGUAGES", "Context"]
 
@@ -59,8 +60,8 @@ class Context:
     """Release, language and payload access of one ICD facade (see the module docstring)."""
 
     def __init__(self, payloads: Payloads, *, language: str, revision: int,
-                 linearization: str, release: str | None, workers: int,
-                 progress: bool) -> None:
+                 linearization: str, release: str | None, workers: int | None,
+                 progress: bool, max_entities: int = MAX_ENTITIES) -> None:
         self.payloads = payloads
         session = payloads.session
         self.provider = session.provider
@@ -71,6 +72,9 @@ class Context:
         self.linearization = linearization
         self.workers = workers
         self.progress = progress
+        self.max_entities = max_entities
+        #: the adaptive limiter of the deployment's host (shared with every call to it)
+        self.limiter: Limiter = session.limiter()
         self._release = release
         self._top: dict[str, Any] | None = None
         self._lock = threading.RLock()
@@ -81,7 +85,8 @@ class Context:
         ctx = Context(self.payloads, language=self.language, revision=revision,
                       linearization=self.linearization,
                       release=release or (self._release if same else None),
-                      workers=self.workers, progress=self.progress)
+                      workers=self.workers, progress=self.progress,
+                      max_entities=self.max_entities)
         ctx._top = self._top if same else None
         return ctx
 
@@ -260,6 +265,8 @@ class Context:
 
     def pmap(self, fn: Callable[[Any], Any], items: list[Any], workers: int | None,
              progress: bool | None, desc: str) -> list[Any]:
-        return parallel_map(fn, items, workers=workers or self.workers,
+        """``fn`` over ``items`` concurrently: on ``workers`` threads if pinned (here or at
+        connect), else paced by the host's adaptive limiter."""
+        return parallel_map(fn, items, workers=workers or self.workers, limiter=self.limiter,
                             progress=self.progress if progress is None else progress,
                             desc=desc)

@@ -6,7 +6,7 @@ the disk store (:mod:`explorer.session.store`, read in batches, no token needed)
 GET through the session, whose answer is written to both as it arrives.
 
 Store keys keep deployments, releases and languages apart: ``namespace|language|path?query``
-(the namespace is the deployment and base URL). The unversioned lists of releases expire after
+(the namespace is the base URL: a deployment). The unversioned lists of releases expire after
 a day, everything else after ``expire`` (default 30 days).
 
 >>> m = Memo(2)

@@ -19,10 +19,9 @@ import pandas as pd
 
 from ...errors import ApiError, ConfigurationError, NotFound
 from ...session import Session
-from ...session.parallel import parallel_map
 from . import frames as F
 from ._context import ICD10_LANGUAGES, Context
-from .tree import tree_frame, walk
+from .tree import CrawlLimit, tree_frame, walk
 
 __all__ = ["ID", "ancestors", "chapters", "children", "code", "codes", "entity", "releases",
            "resolve", "terms", "tree"]
@@ -124,7 +123,7 @@ def _ancestor_payloads(ctx: Context, payload: Mapping[str, Any]) -> list[dict[st
     ancestors = F.strings(raw) if raw is not None else None
     if ancestors is not None:
         uris = [a for a in ancestors if F.uri_id(a)]
-        got = parallel_map(ctx.fetch_uri, uris, workers=ctx.workers, progress=False)
+        got = ctx.pmap(ctx.fetch_uri, uris, None, False, "ancestors")
         by_id = {F.uri_id(p.get("@id")): p for p in got}
         chain, seen = [], set()
         nxt = F.uri_id(next(iter(parents), None))
@@ -272,15 +271,30 @@ def ancestors(ctx: Context, ref: str) -> pd.DataFrame:
     return F.entity_frame(rows)
 
 
-def tree(ctx: Context, ref: str, *, max_depth: int | None = None,
+def tree(ctx: Context, ref: str | None = None, *, max_depth: int | None = None,
          workers: int | None = None, progress: bool | None = None) -> pd.DataFrame:
     """:meth:`IcdSession.tree <explorer.apis.icd.IcdSession.tree>`."""
-    root = _resolve(ctx, ref)
-    where = _context(ctx, root)
-    payloads = walk(ctx.fetch_miss, root, peek_many=ctx.peek_many,
-                    workers=workers or ctx.workers,
-                    progress=ctx.progress if progress is None else progress,
-                    max_depth=max_depth, desc=f"tree {ref}")
+    if ref is None:
+        top = ctx.ensure()
+        roots = [p for p in ctx.pmap(ctx.fetch_uri, F.strings(top.get("child")), workers,
+                                     False, "chapters")]
+        where = _Where(None, None, None)
+        desc = f"{ctx.what} {ctx.release}"
+        max_depth = None if max_depth is None else max_depth
+    else:
+        roots = [_resolve(ctx, ref)]
+        where = _context(ctx, roots[0])
+        desc = f"tree {ref}"
+    strict = F.parse_uri(roots[0].get("@id") if roots else None)[0] != "foundation"
+    try:
+        payloads = walk(ctx.fetch_miss, roots, peek_many=ctx.peek_many,
+                        workers=workers or ctx.workers, limiter=ctx.limiter,
+                        progress=ctx.progress if progress is None else progress,
+                        max_depth=max_depth, max_entities=ctx.max_entities, strict=strict,
+                        desc=desc)
+    except CrawlLimit as exc:
+        raise ApiError(str(exc), provider=ctx.provider, url=ctx.url(Session.path(
+            *ctx.root_segments(ctx.release))), redact=ctx.redact, hint=exc.hint) from None
     return tree_frame(payloads, language=ctx.language, root_depth=where.depth,
                       root_chapter=where.chapter, root_parent_code=where.parent_code)
 

@@ -38,11 +38,11 @@ import pandas as pd
 
 from ...errors import ConfigurationError
 from ...session import Session
-from ...session.parallel import DEFAULT_WORKERS
 from ...session.store import open_store
 from . import entities, search
 from ._context import Context, release_arg
 from ._source import DEFAULT_EXPIRE, Payloads
+from .tree import MAX_ENTITIES
 
 __all__ = ["IcdSession"]
 
@@ -62,7 +62,11 @@ class IcdSession(Session):
       ``"memory"``, or False; ``cache_expire`` (default 30 days);
     * ``memory_cache``: how many decoded answers stay in memory besides the store (default
       10,000; 0 = none; off when ``cache=False``);
-    * ``workers`` (default 8) and ``progress`` (default True) for concurrent calls.
+    * ``workers``: pin a fixed pool of that many threads for concurrent calls (default: none —
+      they adapt to the server, up to ``connect(max_workers=…)`` requests in flight, see
+      :mod:`explorer.session.parallel`); ``progress`` (default True) shows a bar;
+    * ``max_entities`` (default 200,000): the most entities one crawl may meet (a whole
+      release has about 37,000) — a server inventing links is stopped there.
 
     >>> import explorer
     >>> icd = explorer.connect("icd", sandbox=True, language="en", cache=False)
@@ -80,9 +84,10 @@ class IcdSession(Session):
         linearization: str = "mms",
         cache: Any = True,
         cache_expire: timedelta | int | None = DEFAULT_EXPIRE,
-        workers: int = DEFAULT_WORKERS,
+        workers: int | None = None,
         progress: bool = True,
         memory_cache: int = 10_000,
+        max_entities: int = MAX_ENTITIES,
         **kwargs: Any,
     ) -> None:
         super().__init__(api, **kwargs)
@@ -95,20 +100,21 @@ class IcdSession(Session):
         if not isinstance(linearization, str) or not linearization.isalnum():
             raise ConfigurationError(f"invalid linearization {linearization!r}",
                                      provider=self.provider, hint="pass linearization='mms'")
-        if not isinstance(workers, int) or workers < 1:
+        if workers is not None and (not isinstance(workers, int) or workers < 1):
             raise ConfigurationError("workers must be >= 1", provider=self.provider,
-                                     hint="pass workers=8 (the default) or another count")
+                                     hint="pass workers=8 for a fixed pool, or leave it out "
+                                          "for an adaptive one")
         language = language.strip()
         self.headers["Accept-Language"] = language
         self.cache = cache
         store = open_store(cache, provider=self.provider)
         payloads = Payloads(self, store, memo=memory_cache,
-                            namespace=f"{self.deployment}|{self.base_url}",
+                            namespace=self.base_url,
                             expire=cache_expire)
         self._ctx = Context(payloads, language=language, revision=int(revision),
                             linearization=linearization,
                             release=release_arg(release, self.provider), workers=workers,
-                            progress=progress)
+                            progress=progress, max_entities=max_entities)
 
     # -- facades --------------------------------------------------------------------------------
     def _facade(self, *, revision: int, release: str | None) -> IcdSession:
@@ -152,8 +158,8 @@ class IcdSession(Session):
         return self._ctx.linearization
 
     @property
-    def workers(self) -> int:
-        """Threads for concurrent calls."""
+    def workers(self) -> int | None:
+        """A pinned pool size for concurrent calls (``None``: adaptive)."""
         return self._ctx.workers
 
     @property
@@ -260,14 +266,16 @@ class IcdSession(Session):
         """
         return entities.ancestors(self._ctx, ref)
 
-    def tree(self, ref: str, *, max_depth: int | None = None, workers: int | None = None,
-             progress: bool | None = None) -> pd.DataFrame:
-        """The whole subtree of a chapter, block or category (root included), in tree order.
+    def tree(self, ref: str | None = None, *, max_depth: int | None = None,
+             workers: int | None = None, progress: bool | None = None) -> pd.DataFrame:
+        """The whole subtree of a chapter, block or category (root included), in tree order —
+        or, with no ``ref``, every entity of the release (:meth:`classification`).
 
-        Fetched breadth-first, each level concurrently on ``workers`` threads; every answer is
-        kept in the payload store, so a repeated call makes no request and an interrupted one
-        resumes (a level already stored is read in one query). ``max_depth`` limits the levels
-        below the root.
+        Entities are fetched concurrently as soon as they are discovered, paced by the host's
+        adaptive limiter (``workers=N`` pins a fixed pool); a bar shows entities/s and an ETA.
+        Every answer is kept in the payload store as it arrives, so a repeated call makes no
+        request and an interrupted one resumes where it stopped (stored levels are read in one
+        query each). ``max_depth`` limits the levels below the root.
 
         >>> import explorer
         >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
@@ -276,6 +284,20 @@ class IcdSession(Session):
         """
         return entities.tree(self._ctx, ref, max_depth=max_depth, workers=workers,
                              progress=progress)
+
+    def classification(self, *, workers: int | None = None,
+                       progress: bool | None = None) -> pd.DataFrame:
+        """Every entity of the release (chapters, blocks, categories) as one DataFrame, in
+        tree order: ``tree()`` of the whole release. With a payload store (``cache=True`` or a
+        path) an interrupted run resumes and a rerun makes no request.
+
+        >>> import explorer
+        >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
+        >>> df = icd.classification()                       # doctest: +SKIP
+        >>> df["class_kind"].value_counts().to_dict()       # doctest: +SKIP
+        {'category': 35339, 'block': 1415, 'chapter': 28}
+        """
+        return self.tree(workers=workers, progress=progress)
 
     def terms(self, ref: str) -> pd.DataFrame:
         """Every term of an entity as long rows: ``kind`` (``synonym``, ``narrower_term``,

@@ -1,7 +1,7 @@
 """Breadth-first crawl of an ICD subtree and its conversion to one DataFrame.
 
-:func:`walk` fetches the subtree level by level, each level concurrently
-(:func:`explorer.session.parallel.parallel_map`); :func:`tree_frame` turns the payloads into
+:func:`walk` fetches a subtree (or a whole release) concurrently, each entity as soon as it is
+discovered (:func:`explorer.session.parallel.crawl`); :func:`tree_frame` turns the payloads into
 the entity frame (:data:`~explorer.apis.icd.frames.ENTITY_COLUMNS`), in tree order (pre-order,
 as in WHO's browser and SimpleTabulation), with ``depth``, ``parent_code`` and ``chapter``
 filled from the structure.
@@ -19,67 +19,103 @@ filled from the structure.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-from ...session.parallel import DEFAULT_WORKERS, parallel_map
+from ...session.parallel import Limiter, crawl
 from .frames import entity_frame, entity_record, payload_object, strings, uri_id
 
-__all__ = ["tree_frame", "walk"]
+__all__ = ["MAX_ENTITIES", "CrawlLimit", "tree_frame", "walk"]
+
+#: Entities one crawl may meet at most (a whole release has about 37,000).
+MAX_ENTITIES = 200_000
 
 Payload = Mapping[str, Any]
 
 
+class CrawlLimit(ValueError):
+    """A crawl met more entities than allowed, or an entity linked twice (a cycle)."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 def walk(
     fetch: Callable[[str], Payload],
-    root: Payload,
+    roots: Payload | Sequence[Payload],
     *,
-    peek: Callable[[str], Payload | None] | None = None,
     peek_many: Callable[[list[str]], list[Payload | None]] | None = None,
-    workers: int = DEFAULT_WORKERS,
+    workers: int | None = None,
+    limiter: Limiter | None = None,
     progress: bool = True,
     max_depth: int | None = None,
+    max_entities: int = MAX_ENTITIES,
+    strict: bool = True,
     desc: str = "tree",
 ) -> list[Payload]:
-    """Every payload of the subtree under ``root`` (root first), fetched level by level.
+    """Every payload of the subtrees under ``roots`` (roots first), fetched concurrently as
+    soon as each is discovered (:func:`explorer.session.parallel.crawl`, paced by ``limiter``,
+    or on ``workers`` threads).
 
-    ``fetch(child_uri)`` returns one entity payload; the children of a level are fetched
-    concurrently on ``workers`` threads. ``max_depth`` limits the levels below the root
-    (``0`` = the root only). An entity met twice is fetched once. ``peek(uri)`` may return
-    a payload already at hand (no I/O), or ``peek_many(uris)`` a list of them (``None`` where
-    not at hand): only the others go to the thread pool. Child lists that are not lists of
-    URI strings contribute only their strings.
+    ``fetch(child_uri)`` returns one entity payload; ``peek_many(uris)`` the payloads already
+    at hand (memory, the store; ``None`` where not), read for each batch of new children before
+    any request: a stored subtree costs no request, an interrupted crawl resumes where it
+    stopped. ``max_depth`` limits the levels below the roots (``0`` = the roots only). More
+    than ``max_entities`` entities, or (``strict``) an entity linked twice — a cycle, or a
+    server inventing links — is a :class:`CrawlLimit`; without ``strict`` (the foundation, a
+    graph with several parents per entity) an entity met twice is fetched once.
     """
-    out: list[Payload] = [payload_object(root)]
-    seen = {root.get("@id")}
-    level: list[Payload] = [root]
-    n = 0
-    while level and (max_depth is None or n < max_depth):
-        n += 1
-        todo = []
-        for payload in level:
-            for uri in strings(payload_object(payload).get("child")):
-                if uri not in seen:
-                    seen.add(uri)
-                    todo.append(uri)
-        if not todo:
-            break
-        got: list[Payload | None]
-        if peek_many is not None:
-            got = list(peek_many(todo))
-        elif peek is not None:
-            got = [peek(u) for u in todo]
-        else:
-            got = [None] * len(todo)
-        missing = [u for u, p in zip(todo, got, strict=True) if p is None]
-        if missing:
-            fetched = iter(parallel_map(fetch, missing, workers=workers, progress=progress,
-                                        desc=f"{desc} level {n} ({len(missing)})"))
-            got = [p if p is not None else next(fetched) for p in got]
-        level = got  # type: ignore[assignment]
-        out.extend(level)
+    roots = [roots] if isinstance(roots, Mapping) else list(roots)
+    out: list[Payload] = [payload_object(r) for r in roots]
+    seen = {r.get("@id") for r in roots}
+    depth: dict[str, int] = {}
+
+    def children(payload: Payload, level: int) -> list[str]:
+        if max_depth is not None and level >= max_depth:
+            return []
+        new = []
+        for uri in strings(payload_object(payload).get("child")):
+            if uri in seen:
+                if strict:
+                    raise CrawlLimit(f"the entity {uri} is linked twice (a cycle, or a child "
+                                     "listed under two parents)",
+                                     "the server's hierarchy is not a tree: check the base URL")
+                continue
+            seen.add(uri)
+            depth[uri] = level + 1
+            new.append(uri)
+        if len(seen) > max_entities:
+            raise CrawlLimit(f"the crawl met more than max_entities={max_entities:,} entities",
+                             "a whole release has about 37,000; pass max_entities=… to allow "
+                             "more, or crawl a smaller subtree")
+        return new
+
+    def stored(uris: list[str]) -> list[str]:
+        """Take what is at hand (and, recursively, its children); return what must be fetched."""
+        misses: list[str] = []
+        while uris:
+            got = peek_many(uris) if peek_many is not None else [None] * len(uris)
+            below: list[str] = []
+            for uri, payload in zip(uris, got, strict=True):
+                if payload is None:
+                    misses.append(uri)
+                else:
+                    out.append(payload)
+                    below.extend(children(payload, depth[uri]))
+            uris = below
+        return misses
+
+    first = stored([u for r in roots for u in children(r, 0)])
+
+    def expand(uri: str, payload: Payload) -> list[str]:
+        out.append(payload)
+        return stored(children(payload, depth[uri]))
+
+    crawl(first, fetch, expand, workers=workers, limiter=limiter, progress=progress,
+          desc=desc, unit="entities")
     return out
 
 
