@@ -31,7 +31,7 @@ Emulator choices:
       ``Content-Length`` -> 400; a request line above 64 KB -> 414; a header line above
       64 KB or more than 100 headers -> 431; a transfer coding other than ``chunked`` ->
       501; a body above 10 MB (declared, or counted while a chunked body streams in) or a
-      form-urlencoded body of 1,000 fields or more -> 413. A refused connection is drained
+      form-urlencoded body of more than 1,000 fields -> 413. A refused connection is drained
       for up to 2 s, so a client still sending reads the refusal. An exception in a mount
       or in the server -> 500 with an empty body and a traceback on the
       ``explorer.sandbox`` logger (no request data in it).
