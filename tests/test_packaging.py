@@ -104,9 +104,9 @@ def test_every_lower_bound_is_pinned_by_the_lowest_job():
     assert set(_lower_bounds()) - set(_lowest_pins()) == set()
 
 
-@pytest.mark.xfail(strict=True, reason="pandas: pyproject.toml says >=2.0, proven is 2.1 (2.0.x "
-                                       "builds empty datetime64[us, UTC] columns as ns; see "
-                                       ".ci/lowest.txt): raise the bound, then drop this mark")
+@pytest.mark.xfail(strict=True, reason="pyproject.toml says pandas>=2.0 and urllib3>=2.0; proven "
+                                       "are pandas 2.1 and urllib3 2.0.2 (see .ci/lowest.txt): "
+                                       "raise the bounds, then drop this mark")
 def test_the_lower_bounds_are_the_versions_the_lowest_job_proves():
     from packaging.version import Version
 
