@@ -77,3 +77,37 @@ except ImportError as exc:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "2" and "pip install 'explorer[notebooks]'" in lines[1]
+
+
+def _lower_bounds() -> dict[str, str]:
+    """``name -> version`` of every ``>=`` bound of the runtime and sandbox dependencies."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    bounds = {}
+    for requirement in [*project["dependencies"], *project["optional-dependencies"]["sandbox"]]:
+        match = re.fullmatch(r"\s*([A-Za-z0-9_.-]+)\s*>=\s*([0-9][^,;\s]*)\s*", requirement)
+        if match:
+            bounds[_name(match.group(1))] = match.group(2)
+    return bounds
+
+
+def _lowest_pins() -> dict[str, str]:
+    """``name -> version`` of the ``==`` pins of .ci/lowest.txt (the lowest-versions job)."""
+    pins = {}
+    for line in (ROOT / ".ci" / "lowest.txt").read_text().splitlines():
+        name, sep, version = line.split("#", 1)[0].strip().partition("==")
+        if sep:
+            pins[_name(name)] = version.strip()
+    return pins
+
+
+def test_every_lower_bound_is_pinned_by_the_lowest_job():
+    assert set(_lower_bounds()) - set(_lowest_pins()) == set()
+
+
+def test_the_lower_bounds_are_the_versions_the_lowest_job_proves():
+    from packaging.version import Version
+
+    bounds, pins = _lower_bounds(), _lowest_pins()
+    differ = {name: (bound, pins[name]) for name, bound in bounds.items()
+              if name in pins and Version(bound) != Version(pins[name])}
+    assert differ == {}, f"pyproject bound vs .ci/lowest.txt pin: {differ}"

@@ -163,6 +163,7 @@ class GopacsSession(Session):
                          name=announcement_id)
 
     def _announcement(self, announcement_id: str) -> dict[str, Any]:
+        self.id_path(announcement_id, what="announcement id")  # '', '.', '..': NotFound, no request
         records = self.records("/public/announcements", base="idcons_url", progress=False)
         for record in records:
             if isinstance(record, dict) and str(record.get("id")) == str(announcement_id):
@@ -339,6 +340,7 @@ class GopacsSession(Session):
 
     def contract_participants(self, contract_id: str, role: str = "DSO") -> pd.DataFrame:
         """UFTP participants of a contract in a role (``AGR`` or ``DSO``): domain, publicKey."""
+        self.id_path(role, what="role")
         path = self.id_path("uftp-participants", "v3", "participants", "contracts",
                             contract_id, "roles", role.upper(), what="contract id")
         return to_frame(self.get(path), PARTICIPANT)

@@ -179,6 +179,25 @@ class Sandbox:
         self._state.buckets = None if rate_limit is None else Buckets(rate_limit, burst)
 
     @property
+    def idle_timeout(self) -> float:
+        """Seconds an idle keep-alive connection stays open (default 120)."""
+        return self._state.idle_timeout
+
+    @idle_timeout.setter
+    def idle_timeout(self, value: float) -> None:
+        self._state.idle_timeout = _positive(value, "idle_timeout")
+
+    @property
+    def request_timeout(self) -> float:
+        """Seconds a request may take to arrive once its first byte has (default 30); a
+        slower one is answered 408 and its connection closed."""
+        return self._state.request_timeout
+
+    @request_timeout.setter
+    def request_timeout(self, value: float) -> None:
+        self._state.request_timeout = _positive(value, "request_timeout")
+
+    @property
     def faults(self) -> Faults | None:
         return self._state.faults
 
@@ -207,6 +226,13 @@ class Sandbox:
     def expire_tokens(self) -> None:
         """Every access token issued so far is now expired."""
         self._state.auth.expire_all()
+
+
+def _positive(value: float, name: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+    return number
 
 
 def start(

@@ -13,8 +13,8 @@ Every mount is constructed as ``Mount(state)`` and may use:
     (``"http://127.0.0.1:PORT"``, set once bound),
     ``state.auth`` (:class:`explorer.sandbox.oauth.Auth`), ``state.counters``,
     ``state.token_lifetime``, ``state.refresh_token_lifetime``, ``state.latency``,
-    ``state.faults``, and each emulator's knobs (``state.knobs``, also readable as
-    attributes: ``state.action_seconds``).
+    ``state.faults``, ``state.idle_timeout``, ``state.request_timeout``, and each emulator's
+    knobs (``state.knobs``, also readable as attributes: ``state.action_seconds``).
 
 Emulator choices:
     * secrets are random per start (``secrets``/``os.urandom``), made by each emulator in the
@@ -143,6 +143,10 @@ class State:
         self.faults = faults
         #: token buckets of ``start(rate_limit=…)`` (None: no rate limit)
         self.buckets: Any = None
+        #: seconds an idle keep-alive connection stays open
+        self.idle_timeout = 120.0
+        #: seconds a request (line, headers, body) may take to arrive once it has begun
+        self.request_timeout = 30.0
         #: the emulators' own knobs (name → value), defaults from each emulator's ``knobs``
         self.knobs: dict[str, Any] = {k: v for em in emulators for k, v in em.knobs.items()}
         #: the token servers (:class:`explorer.sandbox.oauth.Auth`), set by ``start()``

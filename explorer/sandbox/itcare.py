@@ -55,7 +55,7 @@ from explorer.sandbox._data import BadParam, csv_param, int_param, spring_page, 
 from explorer.sandbox._emulator import Emulator
 from explorer.sandbox._itcare_data import ENVIRONMENTS, FAMILIES, ItcareData, action, generate
 from explorer.sandbox._state import State, keycloak_secret
-from explorer.sandbox.oauth import Issuer, empty_response, json_response
+from explorer.sandbox.oauth import Issuer, empty_response, json_response, request_json
 
 __all__ = [
     "EMULATOR",
@@ -268,7 +268,7 @@ class ItcareMount:
         return sorted(out, key=lambda a: a["submittedAt"], reverse=True)
 
     def _patch(self, request: Request, inst: dict[str, Any]) -> Response:
-        body = request.get_json(force=True, silent=True)
+        body = request_json(request)
         op = body.get("operation") if isinstance(body, dict) else None
         if op not in _OPS:
             raise BadParam("operation")

@@ -29,6 +29,8 @@ Stable contract for API mounts:
     ``state.auth.validate(request, issuers) -> tuple[str, Token | None]``
         the same decision as ``("ok"|"missing"|"invalid"|"expired", token)`` for mounts
         that build their own error bodies; counts expired hits too.
+    ``request_json(request) -> Any``
+        the body as JSON, ``None`` when it is not (invalid, too deep): never raises.
 
 Emulator choices:
     * Keycloak and IdentityServer access tokens are RS256 JWTs; one RSA key per issuer,
@@ -89,6 +91,7 @@ __all__ = [
     "client_auth",
     "empty_response",
     "json_response",
+    "request_json",
 ]
 
 
@@ -484,13 +487,23 @@ def _invalid(code: str, description: str) -> Response:
     return json_response({"error": code, "error_description": description}, 400, _NO_STORE)
 
 
+def request_json(request: Request) -> Any:
+    """The request body parsed as JSON whatever its Content-Type, or ``None`` when it is not
+    JSON: empty, invalid, not in a UTF encoding, or nested deeper than the parser goes
+    (``RecursionError``). Never raises: every mount reads JSON bodies through it."""
+    try:
+        return json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):
+        return None
+
+
 def _json_or_form(request: Request) -> dict[str, Any]:
     raw = request.get_data(cache=True)
     if request.mimetype == "application/x-www-form-urlencoded" and not raw.lstrip().startswith(
             b"{"):
         return request.form.to_dict()
     # emulator choice: a JSON object is read as JSON whatever the Content-Type (curl -d)
-    data = request.get_json(force=True, silent=True)
+    data = request_json(request)
     return data if isinstance(data, dict) else {}
 
 

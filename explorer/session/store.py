@@ -19,6 +19,7 @@ each write is committed as it arrives, so an interrupted crawl resumes from what
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -123,6 +124,7 @@ class SQLiteStore(Store):
         self._writer.commit()
         self._writer.execute(f"PRAGMA busy_timeout={int(WRITE_TIMEOUT * 1000)}")
         self._warned = False
+        self._waiting = True
 
     def _connect(self, timeout: float) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=timeout, check_same_thread=False,
@@ -163,7 +165,15 @@ class SQLiteStore(Store):
                 self._writer.execute("INSERT OR REPLACE INTO payloads VALUES (?, ?, ?)",
                                      (key, data, expires))
                 self._writer.commit()
+                if self._waiting is False:  # the lock is gone: wait again next time
+                    self._writer.execute(f"PRAGMA busy_timeout={int(WRITE_TIMEOUT * 1000)}")
+                    self._waiting = True
         except sqlite3.Error as exc:  # another process holds the file: keep going, say it once
+            with self._lock:
+                with contextlib.suppress(sqlite3.Error):
+                    self._writer.rollback()
+                    self._writer.execute("PRAGMA busy_timeout=0")  # the next ones fail fast
+                self._waiting = False
             if not self._warned:
                 self._warned = True
                 warnings.warn(f"cache {self.path}: answers are not being saved ({exc}); "
@@ -207,6 +217,9 @@ def open_store(cache: Any = True, *, provider: str | None = None) -> Store | Non
                                  hint=hint) from None
     try:
         return SQLiteStore(path)
+    except ValueError as exc:  # sqlite3.connect: "embedded null byte"
+        raise ConfigurationError(f"cannot open the cache file {str(path)!r} ({exc})",
+                                 provider=provider, hint=hint) from None
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc).lower():
             warnings.warn(f"the cache file {str(path)!r} is locked by another process; "

@@ -34,6 +34,8 @@ from ._util import Busy, error_html
 __all__ = ["CredentialForm", "login"]
 
 _STYLE = {"description_width": "8em"}
+_TYPE_AGAIN = ("<div class='explorer-note'><small>The secret fields were emptied (a secret is "
+               "never kept in the form's state): type them again.</small></div>")
 _WIDE = w.Layout(width="32em")
 
 
@@ -231,12 +233,29 @@ class CredentialForm(w.VBox):
         if self.session is not None:
             callback(self.session)
 
+    def _forget_secrets(self) -> None:
+        """Empty every secret field: a secret stays out of the widgets' synced state, and so
+        out of a notebook saved with its widget state. Other fields keep their values."""
+        for key in self.provider.secrets:
+            widget = self.inputs.get(key)
+            if widget is not None and widget.value:
+                widget.value = ""
+
     def connect(self) -> Any:
         """Connect with what the form holds (what the Connect button does); returns the session,
-        or ``None`` after a failure (shown in the form, kept in :attr:`error`)."""
+        or ``None`` after a failure (shown in the form, kept in :attr:`error`).
+
+        The secret fields are emptied as soon as they are read, before any request: whatever
+        the outcome (success, failure, an interrupt, a failing callback), no secret is left in
+        the widgets' state. After a failure the message asks to type them again.
+        """
+        try:
+            typed = self._typed_secrets()
+            kwargs = self.connect_arguments()
+        finally:
+            self._forget_secrets()
         redact = Redactor()
-        redact.add(*self._typed_secrets())
-        kwargs = self.connect_arguments()
+        redact.add(*typed)
         sandbox = self.inputs["use_sandbox"].value
         where = "the sandbox" if sandbox else "the real service"
         self.message.value = ""
@@ -251,16 +270,14 @@ class CredentialForm(w.VBox):
                     session.token  # noqa: B018 - a real token request, now
         except Exception as exc:  # noqa: BLE001 - every failure is shown in the form
             self.error = exc
-            self.message.value = error_html(exc, redact)
+            again = _TYPE_AGAIN if typed and not sandbox else ""
+            self.message.value = error_html(exc, redact) + again
             self.status.value = ""
             return None
         self.error = None
         previous, self.session = self.session, session
         if previous is not None and previous is not session:
             previous.close()
-        for key in self.provider.secrets:
-            if key in self.inputs:
-                self.inputs[key].value = ""
         self.refresh_status()
         self._start_timer()
         for callback in list(self._callbacks):

@@ -169,6 +169,7 @@ def test_unknown_option_suggests_the_close_one(acme):
 
 
 def test_credential_form_and_resource_view(acme):
+    pytest.importorskip("ipywidgets", reason="the widgets need the notebooks extra")
     from explorer.widgets import CredentialForm, ResourceView
 
     env = {"ACME_CLIENT_ID": CLIENT_ID}

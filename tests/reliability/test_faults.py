@@ -61,6 +61,13 @@ def token_path(sb, api: str) -> str:
     return sb.credentials(api)["token_url"][len(sb.url):]
 
 
+@pytest.fixture(autouse=True)
+def _itcare_data_built(sb):
+    """The emulator builds its data on the first ITCare call (about 0.25 s, more on a busy
+    machine): done before each test, with the default timeout, so TIMEOUT times the faults."""
+    explorer.connect("itcare", sandbox=sb).environments()
+
+
 def itcare(sb, **kwargs):
     return explorer.connect("itcare", **{**sb.credentials("itcare"), **kwargs}, timeout=TIMEOUT)
 

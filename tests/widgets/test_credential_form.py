@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import _thread
+import json
+import socket
+import threading
 import time
+import uuid
 
 import ipywidgets as w
 import pytest
+from ipywidgets.embed import embed_data
 
 import explorer
 from explorer.errors import AuthenticationError, ConfigurationError
@@ -237,3 +243,122 @@ def test_state_never_holds_tokens_after_several_connects(sb):
     assert "eyJ" not in state
     assert_no_secret(form, *_tokens(form.session), sb.credentials("gopacs")["client_secret"],
                      sb.credentials("gopacs")["api_key"])
+
+
+# -- no secret in synced or saved state, whatever the outcome (issue item 12) ------------------
+def _saved_state(form: CredentialForm) -> str:
+    """What a notebook saves with its widget state, rendered by ipywidgets' own embedder: the
+    state of every widget of the kernel and the form's view."""
+    return json.dumps(embed_data(views=[form]), default=str)
+
+
+def _fill(form: CredentialForm, creds: dict, *, wrong: bool) -> dict[str, str]:
+    """Type the real-service fields as a user would; secrets typed are returned by name (made
+    wrong, and unique to this call, when ``wrong``)."""
+    form.inputs["use_sandbox"].value = False
+    typed = {}
+    for key, widget in form.inputs.items():
+        value = creds.get(key)
+        if key == "use_sandbox" or not isinstance(value, str) or isinstance(widget, w.Dropdown):
+            continue
+        if key in form.provider.secrets:
+            value = f"typed-{key}-{uuid.uuid4().hex}" if wrong else value
+            typed[key] = value
+        widget.value = value
+    return typed
+
+
+def _plain_values(form: CredentialForm) -> dict[str, object]:
+    return {k: x.value for k, x in form.inputs.items() if k not in form.provider.secrets}
+
+
+def assert_secrets_gone(form: CredentialForm, *secrets: str) -> None:
+    """No secret in the synced state of any widget below the form, nor in the saved state."""
+    assert_no_secret(form, *secrets)
+    saved = _saved_state(form)
+    leaked = sum(secret in saved for secret in secrets)
+    assert leaked == 0, f"{leaked} secret(s) in the saved widget state"
+    assert [key for key in form.provider.secrets if form.inputs[key].value] == []
+
+
+@pytest.mark.parametrize("api", ["icd", "itcare", "gopacs", "jindexe"])
+def test_a_refused_connect_leaves_no_secret_in_the_state(sb, api):
+    form = CredentialForm(api, env={}, live=False)
+    typed = _fill(form, sb.credentials(api), wrong=True)
+    synced, saved = widget_state(form), _saved_state(form)  # typed: synced and saved, as in
+    assert all(s in synced and s in saved for s in typed.values())  # Jupyter, until Connect
+    before = _plain_values(form)
+    form.connect_button.click()
+    assert isinstance(form.error, AuthenticationError), form.message.value
+    assert_secrets_gone(form, *typed.values())
+    assert _plain_values(form) == before  # ids, user names and URLs stay
+    assert "type them again" in form.message.value
+
+
+def test_an_unreachable_token_server_leaves_no_secret_in_the_state(sb):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    creds = {**sb.credentials("itcare"),
+             "token_url": f"http://127.0.0.1:{closed}/auth/realms/cloud/protocol/openid-connect/"
+                          "token"}
+    form = CredentialForm("itcare", env={}, live=False, retries=0)
+    typed = _fill(form, creds, wrong=False)
+    form.connect_button.click()
+    assert form.error is not None and form.session is None
+    assert_secrets_gone(form, *typed.values())
+    assert form.inputs["token_url"].value == creds["token_url"]
+
+
+def test_a_bad_setting_leaves_no_secret_in_the_state(sb):
+    form = CredentialForm("icd", env={}, live=False)
+    typed = _fill(form, sb.credentials("icd"), wrong=False)
+    form.inputs["base_url"].value = "ftp://id.who.int"  # refused before any request
+    form.connect_button.click()
+    assert isinstance(form.error, ConfigurationError)
+    assert_secrets_gone(form, *typed.values())
+    assert form.inputs["base_url"].value == "ftp://id.who.int"
+
+
+def test_a_successful_connect_leaves_no_secret_in_the_state(sb):
+    form = CredentialForm("gopacs", env={}, live=False)
+    typed = _fill(form, sb.credentials("gopacs"), wrong=False)
+    form.connect_button.click()
+    assert form.error is None and form.session is not None, form.message.value
+    assert_secrets_gone(form, *typed.values(), *_tokens(form.session))
+    assert "type them again" not in form.message.value
+
+
+def test_a_failing_callback_leaves_no_secret_in_the_state(sb):
+    def broken(session):
+        raise RuntimeError("the notebook's own code failed")
+
+    form = CredentialForm("itcare", env={}, live=False, on_connect=broken)
+    typed = _fill(form, sb.credentials("itcare"), wrong=False)
+    form.connect_button.click()
+    assert form.session is not None and "RuntimeError" in form.message.value
+    assert_secrets_gone(form, *typed.values(), *_tokens(form.session))
+
+
+def test_an_interrupted_connect_leaves_no_secret_in_the_state():
+    """The user stops the kernel while the token request is on its way."""
+    with explorer.sandbox.start(latency=1.5) as slow:
+        form = CredentialForm("itcare", env={}, live=False)
+        typed = _fill(form, slow.credentials("itcare"), wrong=False)
+        timer = threading.Timer(0.3, _thread.interrupt_main)
+        timer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                form.connect_button.click()
+        finally:
+            timer.cancel()
+        assert_secrets_gone(form, *typed.values())
+
+
+def test_secrets_typed_then_sandbox_chosen_leave_no_trace(sb):
+    form = CredentialForm("jindexe", sandbox=sb, env={}, live=False)
+    typed = _fill(form, sb.credentials("jindexe"), wrong=True)
+    form.inputs["use_sandbox"].value = True
+    form.connect_button.click()
+    assert form.error is None, form.message.value
+    assert_secrets_gone(form, *typed.values())
