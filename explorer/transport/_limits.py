@@ -256,19 +256,21 @@ def retry_after(value: str | None) -> float | None:
 
     >>> retry_after("120"), retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), retry_after("soon")
     (120.0, 0.0, None)
+    >>> retry_after("\xb2"), retry_after("Mon, 01 Jan 99999999999999999999 00:00:00 GMT")
+    (None, None)
     """
     if value is None:
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "²" is a digit to str.isdigit(), not to float()
         return float(text)
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, IndexError, ArithmeticError):  # a year past a C long…
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, when.timestamp() - time.time())
 
 
 class BoundedRetry(Retry):
