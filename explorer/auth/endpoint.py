@@ -163,6 +163,8 @@ class TokenEndpoint:
         except requests.Timeout:
             failure = ("the token endpoint did not answer in time",
                        "retry later; check the token URL and your network")
+        except requests.exceptions.ContentDecodingError as exc:  # our own words (transport)
+            failure = (f"token answer: {exc}", "retry; check the token URL")
         except requests.exceptions.SSLError:
             failure = ("TLS certificate verification of the token endpoint failed",
                        "if it uses a private CA, pass verify='/path/to/ca.pem'")

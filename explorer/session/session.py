@@ -205,6 +205,9 @@ class Session:
         except requests.Timeout:
             failure = ("no answer within the read timeout",
                        "retry later, or pass a larger timeout=")
+        except requests.exceptions.ContentDecodingError as exc:  # our own words (transport)
+            failure = (str(exc), "the server (or a proxy in between) sent an answer explorer "
+                                 "cannot decode; retry, or report it to the API's provider")
         except requests.exceptions.ChunkedEncodingError:
             failure = ("the connection dropped while reading the answer",
                        "retry; the server closed the connection")

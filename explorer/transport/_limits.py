@@ -54,6 +54,9 @@ __all__ = [
 ]
 
 CHUNK = 64 * 1024
+#: The most one decompression step produces: a 64 KiB chunk of a bomb inflates to 64 MB, which
+#: must not exist at once beside the body read so far (peak memory stays near ``max_bytes``).
+PIECE = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -326,7 +329,7 @@ class _Decoder:
         out: list[bytes] = []
         while data and room > 0:
             try:
-                piece = self.obj.decompress(data, room)
+                piece = self.obj.decompress(data, min(room, PIECE))
             except zlib.error:
                 if self.encoding == "deflate" and not self.started:
                     self.wbits, self.started = -zlib.MAX_WBITS, True

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Mapping
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
@@ -32,6 +33,7 @@ from ._limits import (
     DeadlineExceeded,
     LimitExceeded,
     Limits,
+    UnsupportedEncoding,
     WatchedHTTPPool,
     WatchedHTTPSPool,
     budget,
@@ -154,9 +156,13 @@ class _Adapter(HTTPAdapter):
             response._content_consumed = True
         except LimitExceeded as exc:
             failure = exc
-        except ValueError as exc:  # an encoding not asked for, or a corrupt one
+        except UnsupportedEncoding:
             failure = requests.exceptions.ContentDecodingError(
-                f"undecodable {encoding or 'body'} ({type(exc).__name__})")
+                f"the answer is encoded as {encoding[:40]!r}, which explorer did not ask for "
+                "(it asks for gzip or deflate)")
+        except (zlib.error, ValueError):  # a corrupt gzip or deflate stream
+            failure = requests.exceptions.ContentDecodingError(
+                f"the {encoding[:40]!r} answer is corrupt: it does not decode")
         except Exception as exc:  # noqa: BLE001 - a dropped or cut connection
             failure = DeadlineExceeded(item.limits.deadline) if item.expired else \
                 requests.exceptions.ChunkedEncodingError(
