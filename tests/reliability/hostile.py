@@ -27,6 +27,7 @@ import gzip
 import html
 import json
 import socket
+import struct
 import threading
 import time
 import tracemalloc
@@ -532,25 +533,46 @@ def reverse_proxy(target: str, *, prefix: str = "", cookie: str | None = None) -
 MB = 1_000_000
 
 
-def _compress(size: int, wbits: int, piece: int = MB) -> bytes:
-    obj = zlib.compressobj(9, zlib.DEFLATED, wbits)
-    zeros = b"\0" * piece
-    out = [obj.compress(zeros) for _ in range(size // piece)]
-    out.append(obj.compress(b"\0" * (size % piece)))
-    out.append(obj.flush())
-    return b"".join(out)
+@functools.lru_cache(maxsize=1)
+def _zero_block() -> tuple[bytes, bytes]:
+    """Raw deflate of 1 MB of zeros ended by a full flush (no reference to what came before,
+    so it can be repeated), and the final empty block."""
+    obj = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    block = obj.compress(b"\0" * MB) + obj.flush(zlib.Z_FULL_FLUSH)
+    return block, obj.flush()
+
+
+def _deflate_zeros(size: int, fmt: str) -> bytes:
+    """A ``fmt`` ("gzip", "zlib", "raw") stream of ``size`` zero bytes (a multiple of 1 MB),
+    built in a fraction of a second."""
+    count = size // MB
+    block, end = _zero_block()
+    body = block * count + end
+    if fmt == "raw":
+        return body
+    zeros = b"\0" * MB
+    if fmt == "zlib":
+        check = 1
+        for _ in range(count):
+            check = zlib.adler32(zeros, check)
+        return b"\x78\xda" + body + struct.pack(">I", check)
+    crc = 0
+    for _ in range(count):
+        crc = zlib.crc32(zeros, crc)
+    return (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + body
+            + struct.pack("<II", crc, size & 0xFFFFFFFF))
 
 
 @functools.lru_cache(maxsize=None)
 def gzip_bomb(size: int) -> bytes:
-    """A gzip member inflating to ``size`` zero bytes (400 MB → about 0.4 MB)."""
-    return _compress(size, 16 + zlib.MAX_WBITS)
+    """A gzip member inflating to ``size`` zero bytes (400 MB → 0.40 MB)."""
+    return _deflate_zeros(size, "gzip")
 
 
 @functools.lru_cache(maxsize=None)
 def deflate_bomb(size: int, *, raw: bool = False) -> bytes:
     """``Content-Encoding: deflate``: the zlib format (RFC 9110), or raw deflate."""
-    return _compress(size, -zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
+    return _deflate_zeros(size, "raw" if raw else "zlib")
 
 
 @functools.lru_cache(maxsize=None)
