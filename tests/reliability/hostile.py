@@ -304,16 +304,17 @@ class HttpServer:
     """A scriptable HTTP server: ``routes[path] = handler`` (``request -> Response``), else
     ``default``; every request is recorded in :attr:`seen`."""
 
-    def __init__(self, default: Handler | None = None) -> None:
+    def __init__(self, default: Handler | None = None, *, port: int = 0) -> None:
         self.routes: dict[str, Handler] = {}
         self.default = default or (lambda request: Response("not found", status=404))
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
-        self._server = make_server("127.0.0.1", 0, self._app, threaded=True,
+        self._server = make_server("127.0.0.1", port, self._app, threaded=True,
                                    request_handler=_QuietHandler)
         self.port = self._server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
+                                        daemon=True)
         self._thread.start()
 
     def route(self, path: str) -> Callable[[Handler], Handler]:
@@ -389,7 +390,7 @@ class RawServer:
 
     def __init__(self, handler: Callable[[Conn], Any] | None = None) -> None:
         self.handler = handler or (lambda conn: conn.send(
-            b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+            b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
         self.connections = 0
         self.requests: list[bytes] = []
         self._received = bytearray()
@@ -479,7 +480,7 @@ class RawServer:
 
 
 def recorder() -> RawServer:
-    """A server that records everything and answers 502: the evil host, or a proxy."""
+    """A server that records everything and answers 403: the evil host, or a proxy."""
     return RawServer()
 
 
@@ -506,7 +507,8 @@ def token_answer(access: str = ACCESS_TOKEN, **extra: Any) -> Handler:
     return lambda request: json_answer(payload)
 
 
-def reverse_proxy(target: str, *, prefix: str = "", cookie: str | None = None) -> HttpServer:
+def reverse_proxy(target: str, *, prefix: str = "", cookie: str | None = None,
+                  port: int = 0) -> HttpServer:
     """An :class:`HttpServer` forwarding every request to ``target + prefix + path`` (a
     sandbox mount), adding ``Set-Cookie: sid=<cookie>`` to every answer when given."""
     upstream = requests.Session()
@@ -526,7 +528,7 @@ def reverse_proxy(target: str, *, prefix: str = "", cookie: str | None = None) -
             response.headers.add("Set-Cookie", f"track={cookie}-2; Path=/; Max-Age=86400")
         return response
 
-    return HttpServer(forward)
+    return HttpServer(forward, port=port)
 
 
 # -- bombs --------------------------------------------------------------------------------------
