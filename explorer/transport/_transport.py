@@ -6,8 +6,10 @@
   ``max_bytes`` (decoded bytes, gzip bombs included);
 * retries with exponential backoff on 429/502/503/504 for idempotent methods, honouring
   ``Retry-After`` within ``max_wait`` (urllib3's ``Retry``);
-* credential headers (``Authorization``, ``X-API-KEY``, ``API_KEY``, ``Cookie``…) dropped on a
-  redirect to another host or from https to http (requests only drops ``Authorization``);
+* on a redirect to another origin or from https to http, every header but content
+  negotiation and framing (:data:`CROSS_ORIGIN_HEADERS`) dropped — ``Authorization``,
+  ``X-API-KEY``, ``API_KEY``, ``Cookie``, a provider's own key header, a caller's headers
+  (requests only drops ``Authorization``);
   cookies never kept nor sent (no cookie jar);
 * proxies: never for loopback hosts; never a credential in clear (``http://``) through one;
 * ``~/.netrc`` never consulted (it would add credentials we did not ask for);
@@ -39,10 +41,11 @@ from ._limits import (
     budget,
     read_body,
 )
-from ._urls import is_loopback, parse
+from ._urls import is_loopback, origin, parse
 
 __all__ = [
     "CREDENTIAL_HEADERS",
+    "CROSS_ORIGIN_HEADERS",
     "DEFAULT_TIMEOUT",
     "RETRY_STATUSES",
     "ClearTextProxy",
@@ -53,6 +56,11 @@ __all__ = [
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
 RETRY_STATUSES = (429, 502, 503, 504)
 CREDENTIAL_HEADERS = ("Authorization", "X-API-KEY", "API_KEY", "Cookie", "Proxy-Authorization")
+#: The only request headers a redirect to another origin keeps (lower case): content
+#: negotiation and framing, nothing that could hold a credential whatever its name.
+CROSS_ORIGIN_HEADERS = frozenset({
+    "accept", "accept-charset", "accept-encoding", "accept-language", "cache-control",
+    "connection", "content-length", "content-type", "pragma", "user-agent"})
 #: a cookie policy that accepts no cookie at all
 _NO_COOKIES = DefaultCookiePolicy(allowed_domains=[])
 
@@ -90,6 +98,15 @@ def _clamp(timeout: Any, remaining: float) -> Any:
     if isinstance(timeout, tuple):
         return tuple(remaining if t is None else min(float(t), remaining) for t in timeout)
     return remaining if timeout is None else min(float(timeout), remaining)
+
+
+def _same_origin(a: str | None, b: str | None) -> bool:
+    """Whether two URLs share scheme, host and port, read by urllib3's parser (the one that
+    connects); ``False`` when either does not parse."""
+    try:
+        return origin(a or "") == origin(b or "")
+    except ValueError:
+        return False
 
 
 def _host(url: str | None) -> str | None:
@@ -247,12 +264,16 @@ class Transport(requests.Session):
         return super().rebuild_proxies(prepared_request, proxies)
 
     def rebuild_auth(self, prepared_request, response):  # type: ignore[override]
-        """On a redirect to another host (or https → http), drop every credential header;
-        never carry a cookie."""
+        """On a redirect to another origin (or https → http), keep only the headers that
+        cannot carry a credential (:data:`CROSS_ORIGIN_HEADERS`): not only the known credential
+        headers but a provider's own key header (``X-Acme-Key``) or a caller's
+        (``X-Auth-Token``) stay behind. Never carry a cookie."""
         prepared_request.headers.pop("Cookie", None)
-        if self.should_strip_auth(response.request.url, prepared_request.url):
-            for name in self.sensitive_headers:
-                prepared_request.headers.pop(name, None)
+        if self.should_strip_auth(response.request.url, prepared_request.url) or \
+                not _same_origin(response.request.url, prepared_request.url):
+            for name in list(prepared_request.headers):
+                if name.lower() not in CROSS_ORIGIN_HEADERS:
+                    del prepared_request.headers[name]
 
 
 def _no_auth(request):
