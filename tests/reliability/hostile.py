@@ -179,11 +179,8 @@ def object_text(*objects: Any, depth: int = 2) -> str:
             return
         try:
             attrs = dict(vars(obj))
-        except TypeError:
+        except TypeError:  # no __dict__ (a Token, a Secret): its repr is what shows
             attrs = {}
-        for name in getattr(type(obj), "__slots__", ()):
-            if hasattr(obj, name):
-                attrs[name] = getattr(obj, name)
         for name, value in attrs.items():
             parts.append(f"{name}={_safe_repr(value)}")
             if level < depth:
