@@ -238,21 +238,31 @@ class Session:
         return self.decode(resp, params=merged)
 
     def decode(self, resp: requests.Response, *, params: Mapping[str, Any] | None = None) -> Any:
-        """The JSON of ``resp``, or the typed error it stands for."""
-        body = _body(resp)
+        """The JSON of ``resp``, or the typed error it stands for.
+
+        An error's body is never a local of the frame that raises (a server may quote the
+        request, credentials included, and a traceback showing locals would print it): only
+        the redacted error is."""
         if resp.status_code >= 400:
-            raise self.error_for(resp, body, params)
+            raise self.error_for(resp, _body(resp), params)
         if resp.status_code == 204 or not resp.content:
             return None
+        body = _body(resp)
         if isinstance(body, str):
-            kind = resp.headers.get("Content-Type", "unknown").split(";")[0]
-            if "json" in kind:
-                kind = f"{kind} that does not decode (invalid or nested too deep)"
-            raise ApiError(f"expected JSON but got {kind} (HTTP {resp.status_code})",
-                           status=resp.status_code, body=body[:500], params=_plain(params),
-                           provider=self.provider, url=resp.url, redact=self.redact,
-                           hint="check the URL points at the API, not a web page or a proxy")
+            error = self._not_json(resp, body, params)
+            del body
+            raise error
         return body
+
+    def _not_json(self, resp: requests.Response, body: str,
+                  params: Mapping[str, Any] | None) -> ApiError:
+        kind = resp.headers.get("Content-Type", "unknown").split(";")[0]
+        if "json" in kind:
+            kind = f"{kind} that does not decode (invalid or nested too deep)"
+        return ApiError(f"expected JSON but got {kind} (HTTP {resp.status_code})",
+                        status=resp.status_code, body=body[:500], params=_plain(params),
+                        provider=self.provider, url=resp.url, redact=self.redact,
+                        hint="check the URL points at the API, not a web page or a proxy")
 
     def error_for(self, resp: requests.Response, body: Any,
                   params: Mapping[str, Any] | None) -> ApiError | AuthenticationError:

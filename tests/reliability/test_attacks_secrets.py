@@ -212,6 +212,30 @@ def test_a_dropped_connection_leaves_no_secret_in_traceback_locals(kind, where):
         assert_clean(traceback_text(caught.value), f"the traceback ({kind}, {where})")
 
 
+def unusable_token(request: Request):
+    """A token answer explorer must refuse, holding a canary (and the echoed request)."""
+    return json_answer({"access_token": ACCESS_TOKEN + "\r\nX-Injected: 1",
+                        "refresh_token": REFRESH_TOKEN, "echo": echo(request)})
+
+
+@pytest.mark.parametrize("answer", [echoing_token_endpoint, unusable_token],
+                         ids=["echoing refusal", "unusable token"])
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_direct_token_request_leaves_no_secret_in_its_frames(kind, answer):
+    """Item 10: ``TokenEndpoint.request(grant.params())`` called directly — not through the
+    token flow, which re-raises a copy without frames — against a refusal quoting the request,
+    or an answer whose token explorer must refuse: the frames of ``request`` and what it calls
+    show masked headers, body and grant, never the Basic value, ``client_secret``, the
+    password nor the token."""
+    with HttpServer(answer) as own:
+        session = KINDS[kind](own)
+        endpoint = session.flow.endpoint
+        with pytest.raises(AuthenticationError) as caught:
+            endpoint.request(session.flow.grant.params())
+        assert find_secrets(own.text())
+    assert_clean(traceback_text(caught.value), f"the frames of TokenEndpoint.request ({kind})")
+
+
 class Interrupted(KeyboardInterrupt):
     """What a notebook user's "interrupt" raises in the middle of a request."""
 
