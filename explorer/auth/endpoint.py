@@ -22,7 +22,7 @@ import requests
 
 from .._secret import Secret, SecretForm, SecretHeaders, reveal
 from ..errors import AuthenticationError, ConfigurationError, Redactor
-from ..transport import LimitExceeded, Transport, check_url, origin
+from ..transport import LimitExceeded, Transport, UnreadableAnswer, check_url, origin
 from .client_auth import ClientAuth
 from .tokens import DEFAULT_LIFETIME, Token, parse_token_response
 
@@ -164,7 +164,7 @@ class TokenEndpoint:
         except requests.Timeout:
             failure = ("the token endpoint did not answer in time",
                        "retry later; check the token URL and your network")
-        except requests.exceptions.ContentDecodingError as exc:  # our own words (transport)
+        except (requests.exceptions.ContentDecodingError, UnreadableAnswer) as exc:  # ours
             failure = (f"token answer: {exc}", "retry; check the token URL")
         except requests.exceptions.SSLError:
             failure = ("TLS certificate verification of the token endpoint failed",

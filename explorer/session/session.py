@@ -27,7 +27,14 @@ from ..auth.flows import TokenFlow
 from ..auth.request_auth import RequestAuth
 from ..auth.tokens import Token
 from ..errors import ApiError, AuthenticationError, ConfigurationError, NotFound, Redactor
-from ..transport import LimitExceeded, Transport, is_absolute, origin, under
+from ..transport import (
+    LimitExceeded,
+    Transport,
+    UnreadableAnswer,
+    is_absolute,
+    origin,
+    under,
+)
 from .collections import Collection, find_collection
 from .paging import Detect, Paging, PagingError, fetch_records
 from .parallel import DEFAULT_WORKERS
@@ -208,6 +215,8 @@ class Session:
         except requests.exceptions.ContentDecodingError as exc:  # our own words (transport)
             failure = (str(exc), "the server (or a proxy in between) sent an answer explorer "
                                  "cannot decode; retry, or report it to the API's provider")
+        except UnreadableAnswer as exc:  # our own words (transport)
+            failure = (str(exc), "retry; if it persists, report it to the API's provider")
         except requests.exceptions.ChunkedEncodingError:
             failure = ("the connection dropped while reading the answer",
                        "retry; the server closed the connection")

@@ -30,6 +30,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.utils import select_proxy
 
+from ..errors import ExplorerError
 from ._limits import (
     BoundedRetry,
     DeadlineExceeded,
@@ -50,6 +51,7 @@ __all__ = [
     "RETRY_STATUSES",
     "ClearTextProxy",
     "Transport",
+    "UnreadableAnswer",
 ]
 
 #: (connect, read) seconds.
@@ -72,6 +74,17 @@ class ClearTextProxy(LimitExceeded):
         super().__init__("a proxy would carry this request's credentials in clear (http://)",
                          "use https:// for this host, or exclude it from the proxy "
                          "(NO_PROXY)")
+
+
+class UnreadableAnswer(requests.exceptions.RequestException):
+    """The HTTP stack failed on something it could not handle — a redirect to a URL that is
+    not UTF-8, has a port out of range or a broken IPv6 literal… — with an exception of its
+    own (``ValueError``, ``UnicodeDecodeError``). Raised in its place, without it as context:
+    the library's frames hold the request's headers and body in their locals."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(f"the server's answer could not be handled by the HTTP client "
+                         f"({cause}: a malformed header or redirect)")
 
 
 def _retry(total: int, methods: Iterable[str], backoff: float,
@@ -240,8 +253,8 @@ class Transport(requests.Session):
         with budget(self.limits):
             return super().request(method, url, *args, **kwargs)
 
-    def send_request(self, request: requests.PreparedRequest, *,
-                     timeout: Any = None) -> requests.Response:
+    def send_request(self, request: requests.PreparedRequest, *, timeout: Any = None,
+                     allow_redirects: bool = True) -> requests.Response:
         """Send a prepared request as :meth:`request` would (environment settings, timeouts,
         redirects, the same bounds): what a session's auth flow uses to send each step."""
         settings = self.merge_environment_settings(request.url, {}, None, None, None)
@@ -249,7 +262,19 @@ class Transport(requests.Session):
             settings["verify"] = self.verify  # see request(): the session's verify= wins
         with budget(self.limits):
             return self.send(request, timeout=self.timeout if timeout is None else timeout,
-                             allow_redirects=True, **settings)
+                             allow_redirects=allow_redirects, **settings)
+
+    def send(self, request, **kwargs):  # type: ignore[override]
+        """requests' ``send`` (each hop of a redirect too), where any exception that is not
+        requests' own nor explorer's becomes :class:`UnreadableAnswer`."""
+        failed: str | None = None
+        try:
+            return super().send(request, **kwargs)
+        except (requests.RequestException, LimitExceeded, ExplorerError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - raised below, without its frames
+            failed = type(exc).__name__
+        raise UnreadableAnswer(failed)
 
     def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[override]
         settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
