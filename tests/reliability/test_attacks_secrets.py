@@ -240,8 +240,9 @@ class Interrupted(KeyboardInterrupt):
     """What a notebook user's "interrupt" raises in the middle of a request."""
 
 
-@pytest.mark.parametrize("where", ["API", "token endpoint"])
-@pytest.mark.parametrize("kind", ["client_secret_post", "jindexe JSON password grant"])
+@pytest.mark.parametrize("where", ["API", "token endpoint", "direct token request"])
+@pytest.mark.parametrize("kind", ["basic, raw", "client_secret_post",
+                                  "jindexe JSON password grant"])
 def test_an_interrupted_request_leaves_no_secret_in_any_frame(kind, where):
     """Item 10: the user interrupts a request the server holds (``KeyboardInterrupt``, as
     Jupyter's interrupt button raises it, here from a signal while the client waits for the
@@ -269,7 +270,10 @@ def test_an_interrupted_request_leaves_no_secret_in_any_frame(kind, where):
             threading.Thread(target=lambda: received.wait(5) and os.kill(
                 os.getpid(), signal.SIGUSR1), daemon=True).start()
             with pytest.raises(KeyboardInterrupt) as caught:
-                session.get("/user/me")
+                if where == "direct token request":
+                    session.flow.endpoint.request(session.flow.grant.params())
+                else:
+                    session.get("/user/me")
             assert find_secrets(own.received.decode("latin-1"))
     finally:
         signal.signal(signal.SIGUSR1, previous)
