@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from .._secret import Secret, SecretForm, SecretHeaders, reveal
+from .._secret import Secret, SecretBody, SecretForm, SecretHeaders, reveal
 from ..errors import AuthenticationError, ConfigurationError, Redactor
 from ..transport import LimitExceeded, Transport, UnreadableAnswer, check_url, origin
 from .client_auth import ClientAuth
@@ -158,7 +158,7 @@ class TokenEndpoint:
         log.debug("token request: provider=%s grant=%s url=%s", self.provider, grant, url)
         failure: tuple[str, str] | None = None
         try:
-            resp = self.http.post(url, headers=headers, allow_redirects=False, **kwargs)
+            resp = self._send(url, headers, kwargs)
         except LimitExceeded as exc:  # max_wait, deadline, the 1 MB cap
             failure = (f"token request: {exc.message}", exc.hint)
         except requests.Timeout:
@@ -175,6 +175,20 @@ class TokenEndpoint:
         if failure is not None:  # raised here, outside the handler: no chained context
             raise self._error(failure[0], None, hint=failure[1])
         return self._parse(resp, grant, previous_refresh)
+
+    def _send(self, url: str, headers: SecretHeaders, kwargs: dict[str, Any]) -> Any:
+        """POST the grant, its headers and encoded body masked in every frame that holds them
+        (requests', urllib3's, http.client's: a traceback showing locals)."""
+        if not isinstance(self.http, Transport):
+            return self.http.post(url, headers=headers, allow_redirects=False, **kwargs)
+        prepared = self.http.prepare_request(
+            requests.Request("POST", url, headers=headers, **kwargs))
+        prepared.headers = SecretHeaders(prepared.headers)
+        body = prepared.body
+        if body is not None:
+            prepared.body = SecretBody(body if isinstance(body, bytes) else body.encode())
+        del body
+        return self.http.send_request(prepared, allow_redirects=False)
 
     def _parse(self, resp: requests.Response, grant: str,
                previous_refresh: Secret | str | None) -> Token:

@@ -194,6 +194,7 @@ class Session:
         headers.update(kwargs.pop("headers", None) or {})
         prepared = self.http.prepare_request(requests.Request(
             method, url, headers=headers, params=params, **kwargs))
+        prepared.headers = SecretHeaders(prepared.headers)  # masked in every frame below
         flow = (self.auth or RequestAuth()).auth_flow(prepared)
         outgoing = next(flow)
         while True:
