@@ -55,7 +55,7 @@ def encodings(value: str) -> set[str]:
 
     >>> sorted(encodings("a+b c"))
     ['YStiIGM', 'a%2Bb%20c', 'a%2Bb+c', 'a+b c']
-    >>> value = "it's \"x\""
+    >>> value = 'it\\'s "x"'
     >>> repr(value)[1:-1] in encodings(value), repr(value)[1:-1] == value
     (True, False)
     """
