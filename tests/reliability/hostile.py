@@ -22,6 +22,7 @@ Everything runs on 127.0.0.1 over real sockets; nothing of the client is mocked.
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import gzip
 import html
@@ -30,8 +31,8 @@ import socket
 import struct
 import threading
 import time
-import tracemalloc
 import traceback
+import tracemalloc
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -452,10 +453,8 @@ class RawServer:
         except OSError:
             pass
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
 
     def stop(self) -> None:
@@ -464,10 +463,8 @@ class RawServer:
         with self._lock:
             socks = list(self._socks)
         for sock in socks:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def __enter__(self) -> RawServer:
         return self
@@ -496,6 +493,13 @@ def http_response(status: int = 200, body: bytes = b"", headers: Iterable[tuple[
 def json_answer(payload: Any, status: int = 200, headers: dict | None = None) -> Response:
     return Response(json.dumps(payload), status=status, mimetype="application/json",
                     headers=headers or {})
+
+
+def token_text(access: str = ACCESS_TOKEN, **raw: str) -> str:
+    """A token answer as JSON text; ``raw`` values are written as they are (``1e999``,
+    ``NaN``, ``"inf"``)."""
+    fields = [f'"access_token": {json.dumps(access)}', *(f'"{k}": {v}' for k, v in raw.items())]
+    return "{" + ", ".join(fields) + "}"
 
 
 def token_answer(access: str = ACCESS_TOKEN, **extra: Any) -> Handler:
@@ -562,25 +566,25 @@ def _deflate_zeros(size: int, fmt: str) -> bytes:
             + struct.pack("<II", crc, size & 0xFFFFFFFF))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def gzip_bomb(size: int) -> bytes:
     """A gzip member inflating to ``size`` zero bytes (400 MB → 0.40 MB)."""
     return _deflate_zeros(size, "gzip")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def deflate_bomb(size: int, *, raw: bool = False) -> bytes:
     """``Content-Encoding: deflate``: the zlib format (RFC 9110), or raw deflate."""
     return _deflate_zeros(size, "raw" if raw else "zlib")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def multi_member_bomb(size: int, members: int = 50) -> bytes:
     """Several gzip members one after the other (a valid gzip stream, RFC 1952 §2.2)."""
     return gzip_bomb(size // members) * members
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def nested_gzip_bomb(size: int) -> bytes:
     """``Content-Encoding: gzip, gzip``: a bomb compressed again (a few kilobytes)."""
     return gzip.compress(gzip_bomb(size), 9)

@@ -16,12 +16,13 @@ from email.utils import format_datetime
 import pytest
 from werkzeug.wrappers import Response
 
-from explorer import ApiError, AuthenticationError, ConfigurationError, ExplorerError
+from explorer import ApiError, AuthenticationError, ConfigurationError
 
 from .hostile import (
     MB,
     HttpServer,
     RawServer,
+    at_once,
     chunked,
     connect,
     deflate_bomb,
@@ -30,11 +31,9 @@ from .hostile import (
     json_answer,
     multi_member_bomb,
     nested_gzip_bomb,
-    oauth2,
     peak_memory,
     token_answer,
     within,
-    at_once,
 )
 
 pytestmark = pytest.mark.timeout(60)

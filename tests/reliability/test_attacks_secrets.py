@@ -9,9 +9,11 @@ encoding (:func:`hostile.forms`) and for the canary marker itself.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
+import time
 
 import pytest
 from werkzeug.wrappers import Request
@@ -29,14 +31,14 @@ from .hostile import (
     HttpServer,
     RawServer,
     assert_clean,
-    connect,
     find_secrets,
     http_response,
     jindexe,
     json_answer,
-    object_text,
     oauth2,
+    object_text,
     token_answer,
+    token_text,
     traceback_text,
 )
 
@@ -189,10 +191,8 @@ def dropping(token_ok: bool):
     """A server that answers the token request (or not) and drops every other connection."""
     def handler(conn):
         if conn.path in TOKEN_PATHS and token_ok:
-            body = f'{{"access_token": "{ACCESS_TOKEN}", "refresh_token": "{REFRESH_TOKEN}", ' \
-                   f'"expires_in": 300}}'
-            conn.send(http_response(200, body.replace('"q', '\\"q').encode(),
-                                    [("Content-Type", "application/json")]))
+            body = token_text(refresh_token=json.dumps(REFRESH_TOKEN), expires_in="300")
+            conn.send(http_response(200, body.encode(), [("Content-Type", "application/json")]))
         # anything else: the connection closes without an answer
     return RawServer(handler)
 
@@ -253,8 +253,7 @@ def test_an_interrupted_request_leaves_no_secret_in_any_frame(kind, where):
 
     def holding(conn):
         if conn.path in TOKEN_PATHS and where == "API":
-            conn.send(http_response(200, ('{"access_token": "%s", "expires_in": 300}'
-                                          % ACCESS_TOKEN.replace('"', '\\"')).encode(),
+            conn.send(http_response(200, token_text(expires_in="300").encode(),
                                     [("Content-Type", "application/json")]))
             return
         received.set()
@@ -267,8 +266,12 @@ def test_an_interrupted_request_leaves_no_secret_in_any_frame(kind, where):
     try:
         with RawServer(holding) as own:
             session = KINDS[kind](own)
-            threading.Thread(target=lambda: received.wait(5) and os.kill(
-                os.getpid(), signal.SIGUSR1), daemon=True).start()
+            def later() -> None:  # once the client waits for the answer (not while it sends)
+                if received.wait(5):
+                    time.sleep(0.3)
+                    os.kill(os.getpid(), signal.SIGUSR1)
+
+            threading.Thread(target=later, daemon=True).start()
             with pytest.raises(KeyboardInterrupt) as caught:
                 if where == "direct token request":
                     session.flow.endpoint.request(session.flow.grant.params())
@@ -347,8 +350,8 @@ def test_malformed_answers_are_typed_errors_without_secrets(name):
     locals hold the request's bearer and ``X-API-KEY``."""
     def handler(conn):
         if conn.path in TOKEN_PATHS:
-            body = '{"access_token": "%s", "expires_in": 300}' % ACCESS_TOKEN.replace('"', '\\"')
-            conn.send(http_response(200, body.encode(), [("Content-Type", "application/json")]))
+            conn.send(http_response(200, token_text(expires_in="300").encode(),
+                                    [("Content-Type", "application/json")]))
         else:
             conn.send(MALFORMED[name])
 
@@ -374,8 +377,6 @@ def test_malformed_token_answers_are_authentication_errors_without_secrets(name)
 def test_the_checks_see_a_secret_in_a_library_frame():
     """Sanity of :func:`hostile.traceback_text`: a secret in the locals of a library frame
     (``json.loads(s)``) is seen."""
-    import json
-
     with pytest.raises(ValueError) as caught:
         json.loads(API_KEY)
     with pytest.raises(AssertionError):

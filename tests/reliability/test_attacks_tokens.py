@@ -22,8 +22,11 @@ from .hostile import (
     HttpServer,
     connect,
     json_answer,
+    token_text,
     traceback_text,
 )
+
+TOK = "tok-0123456789"
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -51,19 +54,19 @@ def answer_with(**fields) -> str:
 
 # -- item 14: tokens that cannot be sent ------------------------------------------------------
 BAD_TOKENS = {
-    "non-Latin-1 access_token": {"access_token": "CANARYtök€n-0123456789"},
-    "non-Latin-1 token_type": {"access_token": "CANARYat-0123456789", "token_type": "Bearér€"},
-    "CRLF in access_token": {"access_token": "CANARYat-0123\r\nX-Injected: yes"},
-    "LF in access_token": {"access_token": "CANARYat-0123\nX-Injected: yes"},
-    "CR in access_token": {"access_token": "CANARYat-0123\rX-Injected: yes"},
-    "CRLF in token_type": {"access_token": "CANARYat-0123456789",
-                           "token_type": "Bearer\r\nX-Injected: yes"},
-    "NUL": {"access_token": "CANARYat-0123\x00456"},
-    "DEL": {"access_token": "CANARYat-0123\x7f456"},
-    "C1 control (NEL)": {"access_token": "CANARYat-0123\x85456"},
-    "LINE SEPARATOR": {"access_token": "CANARYat-0123\u2028456"},
-    "access_token a number": {"access_token": 1234567890},
-    "access_token blank": {"access_token": "   "},
+    "non-Latin-1 access_token": dict(access_token="CANARYtök€n-0123456789"),
+    "non-Latin-1 token_type": dict(access_token="CANARYat-0123456789", token_type="Bearér€"),
+    "CRLF in access_token": dict(access_token="CANARYat-0123\r\nX-Injected: yes"),
+    "LF in access_token": dict(access_token="CANARYat-0123\nX-Injected: yes"),
+    "CR in access_token": dict(access_token="CANARYat-0123\rX-Injected: yes"),
+    "CRLF in token_type": dict(access_token="CANARYat-0123456789",
+                               token_type="Bearer\r\nX-Injected: yes"),
+    "NUL": dict(access_token="CANARYat-0123\x00456"),
+    "DEL": dict(access_token="CANARYat-0123\x7f456"),
+    "C1 control (NEL)": dict(access_token="CANARYat-0123\x85456"),
+    "LINE SEPARATOR": dict(access_token="CANARYat-0123\u2028456"),
+    "access_token a number": dict(access_token=1234567890),
+    "access_token blank": dict(access_token="   "),
 }
 
 
@@ -125,22 +128,22 @@ def jwt(claims_text: str) -> str:
 
 
 LIFETIMES = {
-    "1e999": '{"access_token": "tok-0123456789", "expires_in": 1e999}',
-    "-1e999": '{"access_token": "tok-0123456789", "expires_in": -1e999}',
-    "Infinity": '{"access_token": "tok-0123456789", "expires_in": Infinity}',
-    "NaN": '{"access_token": "tok-0123456789", "expires_in": NaN}',
-    '"inf"': '{"access_token": "tok-0123456789", "expires_in": "inf"}',
-    '"Infinity"': '{"access_token": "tok-0123456789", "expires_in": "Infinity"}',
-    '"nan"': '{"access_token": "tok-0123456789", "expires_in": "nan"}',
-    '"1e999"': '{"access_token": "tok-0123456789", "expires_in": "1e999"}',
-    "1e308": '{"access_token": "tok-0123456789", "expires_in": 1e308}',
-    "400 digits": '{"access_token": "tok-0123456789", "expires_in": ' + "9" * 400 + "}",
-    "negative": '{"access_token": "tok-0123456789", "expires_in": -1}',
-    "zero": '{"access_token": "tok-0123456789", "expires_in": 0}',
-    "true": '{"access_token": "tok-0123456789", "expires_in": true}',
-    "a list": '{"access_token": "tok-0123456789", "expires_in": [1e999]}',
-    "refresh 1e999": '{"access_token": "tok-0123456789", "expires_in": 60, '
-                     '"refresh_token": "r-0123456789", "refresh_expires_in": 1e999}',
+    "1e999": token_text(TOK, expires_in='1e999'),
+    "-1e999": token_text(TOK, expires_in='-1e999'),
+    "Infinity": token_text(TOK, expires_in='Infinity'),
+    "NaN": token_text(TOK, expires_in='NaN'),
+    '"inf"': token_text(TOK, expires_in='"inf"'),
+    '"Infinity"': token_text(TOK, expires_in='"Infinity"'),
+    '"nan"': token_text(TOK, expires_in='"nan"'),
+    '"1e999"': token_text(TOK, expires_in='"1e999"'),
+    "1e308": token_text(TOK, expires_in='1e308'),
+    "400 digits": token_text(TOK, expires_in="9" * 400),
+    "negative": token_text(TOK, expires_in='-1'),
+    "zero": token_text(TOK, expires_in='0'),
+    "true": token_text(TOK, expires_in='true'),
+    "a list": token_text(TOK, expires_in='[1e999]'),
+    "refresh 1e999": token_text(TOK, expires_in="60", refresh_token='"r-0123456789"',
+                                refresh_expires_in="1e999"),
     "JWT exp 1e999": json.dumps({"access_token": jwt('{"exp": 1e999}')}),
     "JWT exp -1e999": json.dumps({"access_token": jwt('{"exp": -1e999}')}),
     "JWT exp NaN": json.dumps({"access_token": jwt('{"exp": NaN}')}),
