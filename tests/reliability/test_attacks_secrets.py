@@ -31,12 +31,14 @@ from .hostile import (
     HttpServer,
     RawServer,
     assert_clean,
+    connect,
     find_secrets,
     http_response,
     jindexe,
     json_answer,
     oauth2,
     object_text,
+    reverse_proxy,
     token_answer,
     token_text,
     traceback_text,
@@ -381,3 +383,34 @@ def test_the_checks_see_a_secret_in_a_library_frame():
         json.loads(API_KEY)
     with pytest.raises(AssertionError):
         assert_clean(traceback_text(caught.value), "json.loads")
+
+
+@pytest.mark.xfail(strict=True, reason="explorer/apis/icd/_context.py (not ours to edit): "
+                   "Context.get raises 'expected a JSON object' with the server's body — which "
+                   "may quote the bearer — as a local of the raising frame")
+def test_an_icd_answer_quoting_the_bearer_stays_out_of_the_frames(tmp_path):
+    """Item 10, through an API module: an ICD answer that is a JSON list quoting the request's
+    bearer; the ApiError's frames must not hold it. (Session.decode builds its errors in a
+    helper for this reason; the ICD context raises with ``body`` in its locals.)"""
+    from explorer import sandbox
+
+    with sandbox.start() as box:
+        proxy = reverse_proxy(box.url, prefix="/id.who.int")
+        upstream = proxy.default
+
+        def quoting(request):
+            if "codeinfo" in request.path:
+                return json_answer([f"you sent {request.headers.get('Authorization')}"])
+            return upstream(request)
+
+        proxy.default = quoting
+        try:
+            creds = {k: v for k, v in box.credentials("icd").items() if k != "deployment"}
+            icd = connect("icd", **{**creds, "base_url": proxy.url}, cache=False,
+                          progress=False)
+            with pytest.raises(ApiError) as caught:
+                icd.code("1A00")
+            token = icd.flow.current.access_token
+        finally:
+            proxy.stop()
+    assert token not in traceback_text(caught.value)
