@@ -9,6 +9,7 @@ so that code without the bounds fails the test instead of hanging the run.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import time
 from email.utils import format_datetime
@@ -16,7 +17,7 @@ from email.utils import format_datetime
 import pytest
 from werkzeug.wrappers import Response
 
-from explorer import ApiError, AuthenticationError, ConfigurationError
+from explorer import ApiError, AuthenticationError, ConfigurationError, ExplorerError
 
 from .hostile import (
     MB,
@@ -33,6 +34,7 @@ from .hostile import (
     nested_gzip_bomb,
     peak_memory,
     token_answer,
+    token_text,
     within,
 )
 
@@ -234,6 +236,30 @@ def test_dripping_token_endpoint_is_cut_at_the_deadline_for_16_waiters():
     assert all(isinstance(o.error, AuthenticationError) for o in outs), outs[0].error
     assert max(o.elapsed for o in outs) < 2.5
     assert "deadline=1.5" in str(outs[0].error)
+
+
+def test_a_slow_oidc_issuer_holds_the_token_request_one_deadline_at_most():
+    """Item 2: OIDC discovery through three same-origin redirects, each answered in ~1.2 s
+    (each under ``deadline=1.5``): discovery and the grant are one token request, cut at the
+    deadline — not 1.5 s per hop while 16 threads wait."""
+    def handler(conn):
+        path = conn.path
+        if "openid-configuration" in path and path.count("x") < 3:
+            conn.drip(http_response(302, headers=[("Location", path + "x")]), every=0.012)
+        elif "openid-configuration" in path:
+            doc = {"issuer": issuer.url + "/r", "token_endpoint": issuer.url + "/token"}
+            conn.send(http_response(200, json.dumps(doc).encode(),
+                                    [("Content-Type", "application/json")]))
+        else:
+            conn.send(http_response(200, token_text(expires_in="300").encode(),
+                                    [("Content-Type", "application/json")]))
+
+    with RawServer(handler) as issuer, HttpServer(lambda r: json_answer({})) as api:
+        session = connect(issuer=issuer.url + "/r", client_id="c", client_secret="s3cret",
+                          base_url=api.url, deadline=1.5)
+        outs = at_once(16, lambda: session.get("/x"), limit=8)
+    assert all(isinstance(o.error, ExplorerError) for o in outs), outs[0]
+    assert max(o.elapsed for o in outs) < 2.5, max(o.elapsed for o in outs)
 
 
 # -- item 3: bombs ------------------------------------------------------------------------------
