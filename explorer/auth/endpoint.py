@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import nullcontext
 from typing import Any
 
 import requests
@@ -92,6 +93,10 @@ class TokenEndpoint:
     def where(self) -> str | None:
         """The token URL if known, else the issuer (for messages; no request)."""
         return self._url or self.issuer
+
+    def bounded(self) -> Any:
+        """A context holding one token fetch (discovery, refresh, grant) to one deadline."""
+        return self.http.bounded() if isinstance(self.http, Transport) else nullcontext()
 
     def wait_limit(self) -> float:
         """How long one token request may take at most (its transport's deadline, plus a

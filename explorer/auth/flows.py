@@ -96,7 +96,8 @@ class TokenFlow:
         assert fetch is not None
         if leader:
             try:
-                fetch.token = self._obtain(current)
+                with self.endpoint.bounded():  # the whole fetch is one request's deadline
+                    fetch.token = self._obtain(current)
             except BaseException as exc:  # noqa: BLE001 - shared with the waiters, raised below
                 fetch.error = exc.with_traceback(None)  # its frames' locals stay behind
             with self._lock:

@@ -253,6 +253,12 @@ class Transport(requests.Session):
         with budget(self.limits):
             return super().request(method, url, *args, **kwargs)
 
+    def bounded(self) -> Any:
+        """A context in which every request of this thread is one request for the
+        ``deadline``: what a token fetch (OIDC discovery, its redirects, a refresh and the
+        grant) runs in."""
+        return budget(self.limits)
+
     def send_request(self, request: requests.PreparedRequest, *, timeout: Any = None,
                      allow_redirects: bool = True) -> requests.Response:
         """Send a prepared request as :meth:`request` would (environment settings, timeouts,
