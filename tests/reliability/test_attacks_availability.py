@@ -8,8 +8,10 @@ so that code without the bounds fails the test instead of hanging the run.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import socket
 import threading
 import time
 from email.utils import format_datetime
@@ -218,6 +220,31 @@ def test_dripping_api_is_cut_at_the_deadline(handler):
     assert isinstance(out.error, ApiError), out.error
     assert 1.2 < out.elapsed < 2.5, out.elapsed
     assert "deadline=1.5" in str(out.error)
+
+
+def test_connecting_to_a_server_that_never_accepts_is_cut_at_the_deadline():
+    """Item 2, the connect phase: a listener whose backlog is full (the kernel drops the SYN,
+    the client retries) with connect retries allowed: cut at ``deadline=1``, not after the
+    5 s connect timeout per attempt."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(8):  # fill the accept queue and the SYN queue
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(("127.0.0.1", port))
+            fillers.append(filler)
+        time.sleep(0.1)
+        out = within(6, plain(f"http://127.0.0.1:{port}", deadline=1, retries=3).get, "/x")
+    finally:
+        for sock in [*fillers, listener]:
+            sock.close()
+    assert isinstance(out.error, ApiError), out.error
+    assert out.elapsed < 1.8, out.elapsed
 
 
 def test_dripping_token_endpoint_is_cut_at_the_deadline_for_16_waiters():
