@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gzip
 import json
 import socket
 import threading
@@ -318,6 +319,26 @@ def test_gzip_bomb_stops_at_the_default_cap_in_bounded_memory():
     assert isinstance(out.error, ApiError), out.error
     assert "200,000,000" in str(out.error)
     assert peak < 215 * MB, f"peak {peak / MB:.0f} MB"
+
+
+@pytest.mark.parametrize("status", [200, 400])
+def test_a_json_structure_bomb_under_the_byte_cap_is_not_decoded(status):
+    """Item 3, the same class one step later: 20 MB of ``[{},{},…]`` — 20 KB of gzip, well
+    under ``max_bytes=40 MB`` — decodes into some 500 MB of Python objects (an empty dict
+    costs 64 bytes for its 3 bytes of JSON). Above one JSON container per 16 bytes of the
+    cap the answer is not decoded: a typed error (or, for an error answer, an error without
+    its body), memory near the body's size."""
+    body = b"[" + b"{}," * (20 * MB // 3) + b"{}]"
+    bomb = gzip.compress(body, 6)
+    assert len(bomb) < 100_000
+    del body
+    with bomb_server(status, bomb, "gzip") as api:
+        session = plain(api.url, max_bytes=40 * MB)
+        peak, out = peak_memory(lambda: session.get("/x"))
+    assert isinstance(out.error, ApiError), type(out.error)
+    if status == 200:
+        assert "40,000,000" in str(out.error)
+    assert peak < 80 * MB, f"peak {peak / MB:.0f} MB"
 
 
 def test_gzip_bomb_as_a_token_answer_stops_at_one_megabyte():
