@@ -47,6 +47,12 @@ __all__ = ["DEFAULT_HINTS", "Session", "object_of", "provider_words"]
 
 log = logging.getLogger("explorer.http")
 
+#: An answer may hold one JSON object or array per this many bytes of ``max_bytes`` (12.5
+#: million for the default 200 MB): ``[{},{},…]`` costs some 25 times its size in Python
+#: objects, and gzip makes 200 MB of it 0.2 MB on the wire. Real answers hold one per tens or
+#: hundreds of bytes, and they only meet the limit near the byte cap.
+JSON_BYTES_PER_CONTAINER = 16
+
 #: Hints by status when the provider has none of its own.
 DEFAULT_HINTS = {
     400: "check the parameters",
@@ -253,16 +259,36 @@ class Session:
         An error's body is never a local of the frame that raises (a server may quote the
         request, credentials included, and a traceback showing locals would print it): only
         the redacted error is."""
+        limit = self._json_limit()
         if resp.status_code >= 400:
-            raise self.error_for(resp, _body(resp), params)
+            raise self.error_for(resp, _body(resp, limit), params)
         if resp.status_code == 204 or not resp.content:
             return None
-        body = _body(resp)
+        if _containers(resp.content) > limit:
+            raise self._too_dense(resp, params)
+        body = _body(resp, limit)
         if isinstance(body, str):
             error = self._not_json(resp, body, params)
             del body
             raise error
         return body
+
+    def _json_limit(self) -> float:
+        """The most JSON objects and arrays an answer may hold: one per
+        :data:`JSON_BYTES_PER_CONTAINER` bytes of ``max_bytes``."""
+        limits = getattr(self.http, "limits", None)
+        return (limits.max_bytes if limits is not None else 200_000_000) \
+            / JSON_BYTES_PER_CONTAINER
+
+    def _too_dense(self, resp: requests.Response,
+                   params: Mapping[str, Any] | None) -> ApiError:
+        cap = int(self._json_limit() * JSON_BYTES_PER_CONTAINER)
+        return ApiError(
+            f"the answer holds more JSON objects and arrays than an answer of max_bytes="
+            f"{cap:,} may (one per {JSON_BYTES_PER_CONTAINER} bytes): decoding it would take "
+            "far more memory than the cap; it was not decoded", status=resp.status_code,
+            params=_plain(params), provider=self.provider, url=resp.url, redact=self.redact,
+            hint="ask for less (limit=…, page_size=…), or connect(max_bytes=…)")
 
     def _not_json(self, resp: requests.Response, body: str,
                   params: Mapping[str, Any] | None) -> ApiError:
@@ -421,9 +447,18 @@ def _text(body: Any, key: str | None) -> str | None:
     return str(value) if isinstance(value, (str, int)) and value != "" else None
 
 
-def _body(resp: requests.Response) -> Any:
+def _containers(content: bytes) -> int:
+    """The JSON objects and arrays ``content`` may hold (brackets in strings count too)."""
+    return content.count(b"{") + content.count(b"[")
+
+
+def _body(resp: requests.Response, limit: float = float("inf")) -> Any:
+    """The decoded JSON of ``resp``, its text if it is not JSON, ``None`` if empty — or, above
+    ``limit`` JSON containers, a note instead of the body (a structure bomb is not decoded)."""
     if not resp.content:
         return None
+    if _containers(resp.content) > limit:
+        return f"(a body of {len(resp.content):,} bytes, too dense in JSON to decode)"
     try:
         return resp.json()
     except (ValueError, RecursionError):  # not JSON, or nested too deep to decode
