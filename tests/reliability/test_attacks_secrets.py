@@ -377,8 +377,8 @@ def test_malformed_token_answers_are_authentication_errors_without_secrets(name)
 
 
 def test_the_checks_see_a_secret_in_a_library_frame():
-    """Sanity of :func:`hostile.traceback_text`: a secret in the locals of a library frame
-    (``json.loads(s)``) is seen."""
+    """Items 9-11, the checks themselves: :func:`hostile.traceback_text` does see a secret in
+    the locals of a library frame (``json.loads(s)``)."""
     with pytest.raises(ValueError) as caught:
         json.loads(API_KEY)
     with pytest.raises(AssertionError):
@@ -388,7 +388,7 @@ def test_the_checks_see_a_secret_in_a_library_frame():
 @pytest.mark.xfail(strict=True, reason="explorer/apis/icd/_context.py (not ours to edit): "
                    "Context.get raises 'expected a JSON object' with the server's body — which "
                    "may quote the bearer — as a local of the raising frame")
-def test_an_icd_answer_quoting_the_bearer_stays_out_of_the_frames(tmp_path):
+def test_an_icd_answer_quoting_the_bearer_stays_out_of_the_frames():
     """Item 10, through an API module: an ICD answer that is a JSON list quoting the request's
     bearer; the ApiError's frames must not hold it. (Session.decode builds its errors in a
     helper for this reason; the ICD context raises with ``body`` in its locals.)"""
