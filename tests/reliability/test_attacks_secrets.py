@@ -296,9 +296,10 @@ def test_vars_of_every_object_hold_no_secret(kind):
         session = KINDS[kind](own)
         assert session.get("/user/me") == {"ok": 1}
         flow = session.flow
-        text = object_text(session, flow, flow.endpoint, flow.endpoint.client_auth, flow.grant,
-                           session.auth, session.http, flow.endpoint.http, flow.current,
-                           depth=2)
+        endpoint = flow.endpoint
+        text = object_text(session, flow, endpoint, getattr(endpoint, "client_auth", None),
+                           flow.grant, getattr(session, "auth", None), session.http,
+                           endpoint.http, flow.current, depth=2)
     assert_clean(text, f"vars() of the objects ({kind})")
 
 
