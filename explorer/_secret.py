@@ -3,7 +3,8 @@ locals a traceback may print (``%xmode Verbose``, ``pytest -l``, rich's ``show_l
 
 * :class:`Secret` wraps one value; :meth:`Secret.reveal` is the only way to read it.
 * :class:`SecretHeaders` is a header mapping (case-insensitive, as requests uses) and
-  :class:`SecretForm` a form or JSON body: both show their keys, never their values.
+  :class:`SecretForm` a form or JSON body: both show their keys, never their values;
+  :class:`SecretBody` is an encoded body (bytes) that shows its length only.
 
 >>> s = Secret("s3cr3t"); s, str(s), s.reveal()
 (Secret('***'), '***', 's3cr3t')
@@ -19,7 +20,7 @@ from typing import Any
 
 from requests.structures import CaseInsensitiveDict
 
-__all__ = ["MASK", "Secret", "SecretForm", "SecretHeaders", "reveal"]
+__all__ = ["MASK", "Secret", "SecretBody", "SecretForm", "SecretHeaders", "reveal"]
 
 MASK = "***"
 
@@ -62,10 +63,32 @@ def reveal(value: Secret | str | None) -> str | None:
 
 class SecretHeaders(CaseInsensitiveDict):
     """HTTP headers that may hold credentials: the mapping works as usual, its ``repr`` masks
-    every value."""
+    every value. A prepared request's headers are one too, so the frames of requests, urllib3
+    and http.client (``headers`` in their locals) show masks; ``copy()`` (what requests does
+    on each redirect) keeps the type."""
 
     def __repr__(self) -> str:
         return f"SecretHeaders({ {k: MASK for k in self.keys()} !r})"
+
+    def copy(self) -> SecretHeaders:
+        return SecretHeaders(self._store.values())
+
+
+class SecretBody(bytes):
+    """A request body holding credentials (a token request's form or JSON), sent as it is;
+    its ``repr`` shows only its length (``body`` in urllib3's frames).
+
+    >>> SecretBody(b"client_secret=s3cr3t")
+    SecretBody(<20 bytes>)
+    """
+
+    def __repr__(self) -> str:
+        return f"SecretBody(<{len(self)} bytes>)"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:  # pickling would write the value out
+        raise TypeError("a SecretBody cannot be pickled")
 
 
 class SecretForm(dict):

@@ -149,6 +149,7 @@ def connect(
     redact = Redactor()
     redact.add(*(values.get(k) for k in provider.secrets))
     transport = dict(retries=retries, verify=verify, max_wait=max_wait, deadline=deadline,
+                     sensitive_headers=tuple(h for h in (provider.api_key_header,) if h),
                      **({"timeout": timeout} if timeout else {}))
     http = Transport(max_bytes=max_bytes, **transport)
     flow = _flow(provider, values, urls, issuer, provider.scope if scope is _UNSET else scope,

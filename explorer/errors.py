@@ -50,13 +50,18 @@ class _Values(set):
 
 def encodings(value: str) -> set[str]:
     """``value`` and every form explorer may send it in: percent-encoded (path, query),
-    form-encoded, JSON-escaped, base64 (a Basic value of its own).
+    form-encoded, JSON-escaped, base64 (a Basic value of its own) — and Python's own repr,
+    which a message formatting ``{value!r}`` writes (``'`` escaped when ``"`` is there too).
 
     >>> sorted(encodings("a+b c"))
     ['YStiIGM', 'a%2Bb%20c', 'a%2Bb+c', 'a+b c']
+    >>> value = 'it\\'s "x"'
+    >>> repr(value)[1:-1] in encodings(value), repr(value)[1:-1] == value
+    (True, False)
     """
     forms = {value, quote(value, safe=""), quote_plus(value),
-             json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+             json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
+             repr(value)[1:-1], ascii(value)[1:-1]}
     forms.add(json.dumps(value).replace("/", "\\/")[1:-1])  # some servers escape "/" too
     forms.add(base64.b64encode(value.encode()).decode("ascii").rstrip("="))
     return forms

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import nullcontext
 from typing import Any
 
 import requests
 
-from .._secret import SecretForm, SecretHeaders
+from .._secret import Secret, SecretBody, SecretForm, SecretHeaders, reveal
 from ..errors import AuthenticationError, ConfigurationError, Redactor
-from ..transport import LimitExceeded, Transport, check_url, origin
+from ..transport import LimitExceeded, Transport, UnreadableAnswer, check_url, origin
 from .client_auth import ClientAuth
 from .tokens import DEFAULT_LIFETIME, Token, parse_token_response
 
@@ -93,6 +94,10 @@ class TokenEndpoint:
         """The token URL if known, else the issuer (for messages; no request)."""
         return self._url or self.issuer
 
+    def bounded(self) -> Any:
+        """A context holding one token fetch (discovery, refresh, grant) to one deadline."""
+        return self.http.bounded() if isinstance(self.http, Transport) else nullcontext()
+
     def wait_limit(self) -> float:
         """How long one token request may take at most (its transport's deadline, plus a
         margin), for the threads that wait on it."""
@@ -144,7 +149,8 @@ class TokenEndpoint:
                 return "the discovery document is not JSON", None
         return "the discovery document redirects too many times", None
 
-    def request(self, params: dict[str, str], *, previous_refresh: str | None = None) -> Token:
+    def request(self, params: dict[str, str], *,
+                previous_refresh: Secret | str | None = None) -> Token:
         """Send one grant; return the token or raise :class:`AuthenticationError`."""
         url = self.url
         headers = SecretHeaders({"Accept": "application/json", **self.headers})
@@ -157,12 +163,14 @@ class TokenEndpoint:
         log.debug("token request: provider=%s grant=%s url=%s", self.provider, grant, url)
         failure: tuple[str, str] | None = None
         try:
-            resp = self.http.post(url, headers=headers, allow_redirects=False, **kwargs)
+            resp = self._send(url, headers, kwargs)
         except LimitExceeded as exc:  # max_wait, deadline, the 1 MB cap
             failure = (f"token request: {exc.message}", exc.hint)
         except requests.Timeout:
             failure = ("the token endpoint did not answer in time",
                        "retry later; check the token URL and your network")
+        except (requests.exceptions.ContentDecodingError, UnreadableAnswer) as exc:  # ours
+            failure = (f"token answer: {exc}", "retry; check the token URL")
         except requests.exceptions.SSLError:
             failure = ("TLS certificate verification of the token endpoint failed",
                        "if it uses a private CA, pass verify='/path/to/ca.pem'")
@@ -173,39 +181,62 @@ class TokenEndpoint:
             raise self._error(failure[0], None, hint=failure[1])
         return self._parse(resp, grant, previous_refresh)
 
+    def _send(self, url: str, headers: SecretHeaders, kwargs: dict[str, Any]) -> Any:
+        """POST the grant, its headers and encoded body masked in every frame that holds them
+        (requests', urllib3's, http.client's: a traceback showing locals)."""
+        if not isinstance(self.http, Transport):
+            return self.http.post(url, headers=headers, allow_redirects=False, **kwargs)
+        prepared = self.http.prepare_request(
+            requests.Request("POST", url, headers=headers, **kwargs))
+        prepared.headers = SecretHeaders(prepared.headers)
+        body = prepared.body
+        if body is not None:
+            prepared.body = SecretBody(body if isinstance(body, bytes) else body.encode())
+        del body
+        return self.http.send_request(prepared, allow_redirects=False)
+
     def _parse(self, resp: requests.Response, grant: str,
-               previous_refresh: str | None) -> Token:
-        try:
-            payload = resp.json()
-        except (ValueError, RecursionError):  # not JSON, or nested too deep to decode
-            payload = None
-        if resp.status_code >= 400 or not resp.ok:
-            error = payload.get("error") if isinstance(payload, dict) else None
-            desc = payload.get("error_description") if isinstance(payload, dict) else None
-            words = f"{error}: {desc}" if error and desc else (error or desc)
-            if words is None:
-                kind = resp.headers.get("Content-Type", "no content type").split(";")[0]
-                words = f"a {kind} body" if resp.content else "an empty body"
-            raise self._error(
-                f"token request ({grant}) refused with HTTP {resp.status_code} — {words}",
-                resp.status_code, error=error if isinstance(error, str) else None,
-                description=desc if isinstance(desc, str) else None)
+               previous_refresh: Secret | str | None) -> Token:
+        # The answer's words (which may quote the request, secrets included) and the token
+        # values are locals of the helpers only: the frame that raises holds the redacted error.
+        outcome = self._refusal(resp, grant) or self._token(resp, previous_refresh)
+        if isinstance(outcome, AuthenticationError):
+            raise outcome
+        log.debug("token received: provider=%s expires_in=%.0fs (%s)", self.provider,
+                  outcome.expires_in, outcome.expiry_source)
+        return outcome
+
+    def _refusal(self, resp: requests.Response, grant: str) -> AuthenticationError | None:
+        """The error a refusal (an error status) stands for, in the server's words."""
+        if resp.status_code < 400 and resp.ok:
+            return None
+        payload = _json(resp)
+        error = payload.get("error") if isinstance(payload, dict) else None
+        desc = payload.get("error_description") if isinstance(payload, dict) else None
+        words = f"{error}: {desc}" if error and desc else (error or desc)
+        if words is None:
+            kind = resp.headers.get("Content-Type", "no content type").split(";")[0]
+            words = f"a {kind} body" if resp.content else "an empty body"
+        return self._error(
+            f"token request ({grant}) refused with HTTP {resp.status_code} — {words}",
+            resp.status_code, error=error if isinstance(error, str) else None,
+            description=desc if isinstance(desc, str) else None)
+
+    def _token(self, resp: requests.Response,
+               previous_refresh: Secret | str | None) -> Token | AuthenticationError:
+        """The token of a successful answer, or the error saying why it is unusable."""
+        payload = _json(resp)
         if payload is None:
             kind = resp.headers.get("Content-Type", "unknown").split(";")[0]
-            raise self._error(f"token endpoint answered HTTP {resp.status_code} with {kind}, "
-                              "not JSON", resp.status_code,
-                              hint="check the token URL: it may point at a web page")
-        problem = None
+            return self._error(f"token endpoint answered HTTP {resp.status_code} with {kind}, "
+                               "not JSON", resp.status_code,
+                               hint="check the token URL: it may point at a web page")
         try:
             token = parse_token_response(payload, default_lifetime=self.default_lifetime,
-                                         previous_refresh=previous_refresh)
+                                         previous_refresh=reveal(previous_refresh))
         except ValueError as exc:
-            problem = str(exc)
-        if problem is not None:  # raised outside the handler: no chained context
-            raise self._error(f"unusable token response: {problem}", resp.status_code)
+            return self._error(f"unusable token response: {exc}", resp.status_code)
         self.redact.add(token.access_token, token.refresh_token)
-        log.debug("token received: provider=%s expires_in=%.0fs (%s)", self.provider,
-                  token.expires_in, token.expiry_source)
         return token
 
     def _error(self, message: str, status: int | None, *, error: str | None = None,
@@ -217,3 +248,10 @@ class TokenEndpoint:
 
     def __repr__(self) -> str:
         return f"<TokenEndpoint {self.provider} {self._url or self.issuer}>"
+
+
+def _json(resp: requests.Response) -> Any:
+    try:
+        return resp.json()
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to decode
+        return None

@@ -23,6 +23,7 @@ import copy
 import logging
 import threading
 
+from .._secret import Secret, SecretForm
 from ..errors import AuthenticationError
 from .endpoint import TokenEndpoint
 from .grants import Grant
@@ -95,9 +96,10 @@ class TokenFlow:
         assert fetch is not None
         if leader:
             try:
-                fetch.token = self._obtain(current)
+                with self.endpoint.bounded():  # the whole fetch is one request's deadline
+                    fetch.token = self._obtain(current)
             except BaseException as exc:  # noqa: BLE001 - shared with the waiters, raised below
-                fetch.error = exc
+                fetch.error = exc.with_traceback(None)  # its frames' locals stay behind
             with self._lock:
                 if fetch.token is not None:
                     self._token = fetch.token
@@ -115,12 +117,11 @@ class TokenFlow:
 
     def _obtain(self, old: Token | None) -> Token:
         if old is not None and old.can_refresh():
-            refresh = old.refresh_token
-            assert refresh is not None
+            refresh = Secret(old.refresh_token or "")  # masked in any traceback's locals
             try:
                 self.fetches += 1
                 return self.endpoint.request(
-                    {"grant_type": "refresh_token", "refresh_token": refresh},
+                    SecretForm(grant_type="refresh_token", refresh_token=refresh.reveal()),
                     previous_refresh=refresh)
             except AuthenticationError as exc:
                 if exc.status is None:

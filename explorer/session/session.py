@@ -28,7 +28,14 @@ from ..auth.flows import TokenFlow
 from ..auth.request_auth import RequestAuth
 from ..auth.tokens import Token
 from ..errors import ApiError, AuthenticationError, ConfigurationError, NotFound, Redactor
-from ..transport import LimitExceeded, Transport, is_absolute, origin, under
+from ..transport import (
+    LimitExceeded,
+    Transport,
+    UnreadableAnswer,
+    is_absolute,
+    origin,
+    under,
+)
 from .collections import Collection, find_collection
 from .paging import Detect, Paging, PagingError, fetch_records
 from .parallel import DEFAULT_MAX_WORKERS, Limiter
@@ -40,6 +47,12 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_HINTS", "Session", "object_of", "provider_words"]
 
 log = logging.getLogger("explorer.http")
+
+#: An answer may hold one JSON object or array per this many bytes of ``max_bytes`` (12.5
+#: million for the default 200 MB): ``[{},{},…]`` costs some 25 times its size in Python
+#: objects, and gzip makes 200 MB of it 0.2 MB on the wire. Real answers hold one per tens or
+#: hundreds of bytes, and they only meet the limit near the byte cap.
+JSON_BYTES_PER_CONTAINER = 16
 
 #: Hints by status when the provider has none of its own.
 DEFAULT_HINTS = {
@@ -210,6 +223,7 @@ class Session:
         headers.update(kwargs.pop("headers", None) or {})
         prepared = self.http.prepare_request(requests.Request(
             method, url, headers=headers, params=params, **kwargs))
+        prepared.headers = SecretHeaders(prepared.headers)  # masked in every frame below
         flow = (self.auth or RequestAuth()).auth_flow(prepared)
         outgoing = next(flow)
         while True:
@@ -228,6 +242,11 @@ class Session:
         except requests.Timeout:
             failure = ("no answer within the read timeout",
                        "retry later, or pass a larger timeout=")
+        except requests.exceptions.ContentDecodingError as exc:  # our own words (transport)
+            failure = (str(exc), "the server (or a proxy in between) sent an answer explorer "
+                                 "cannot decode; retry, or report it to the API's provider")
+        except UnreadableAnswer as exc:  # our own words (transport)
+            failure = (str(exc), "retry; if it persists, report it to the API's provider")
         except requests.exceptions.ChunkedEncodingError:
             failure = ("the connection dropped while reading the answer",
                        "retry; the server closed the connection")
@@ -258,21 +277,51 @@ class Session:
         return self.decode(resp, params=merged)
 
     def decode(self, resp: requests.Response, *, params: Mapping[str, Any] | None = None) -> Any:
-        """The JSON of ``resp``, or the typed error it stands for."""
-        body = _body(resp)
+        """The JSON of ``resp``, or the typed error it stands for.
+
+        An error's body is never a local of the frame that raises (a server may quote the
+        request, credentials included, and a traceback showing locals would print it): only
+        the redacted error is."""
+        limit = self._json_limit()
         if resp.status_code >= 400:
-            raise self.error_for(resp, body, params)
+            raise self.error_for(resp, _body(resp, limit), params)
         if resp.status_code == 204 or not resp.content:
             return None
+        if _containers(resp.content) > limit:
+            raise self._too_dense(resp, params)
+        body = _body(resp, limit)
         if isinstance(body, str):
-            kind = resp.headers.get("Content-Type", "unknown").split(";")[0]
-            if "json" in kind:
-                kind = f"{kind} that does not decode (invalid or nested too deep)"
-            raise ApiError(f"expected JSON but got {kind} (HTTP {resp.status_code})",
-                           status=resp.status_code, body=body[:500], params=_plain(params),
-                           provider=self.provider, url=resp.url, redact=self.redact,
-                           hint="check the URL points at the API, not a web page or a proxy")
+            error = self._not_json(resp, body, params)
+            del body
+            raise error
         return body
+
+    def _json_limit(self) -> float:
+        """The most JSON objects and arrays an answer may hold: one per
+        :data:`JSON_BYTES_PER_CONTAINER` bytes of ``max_bytes``."""
+        limits = getattr(self.http, "limits", None)
+        return (limits.max_bytes if limits is not None else 200_000_000) \
+            / JSON_BYTES_PER_CONTAINER
+
+    def _too_dense(self, resp: requests.Response,
+                   params: Mapping[str, Any] | None) -> ApiError:
+        cap = int(self._json_limit() * JSON_BYTES_PER_CONTAINER)
+        return ApiError(
+            f"the answer holds more JSON objects and arrays than an answer of max_bytes="
+            f"{cap:,} may (one per {JSON_BYTES_PER_CONTAINER} bytes): decoding it would take "
+            "far more memory than the cap; it was not decoded", status=resp.status_code,
+            params=_plain(params), provider=self.provider, url=resp.url, redact=self.redact,
+            hint="ask for less (limit=…, page_size=…), or connect(max_bytes=…)")
+
+    def _not_json(self, resp: requests.Response, body: str,
+                  params: Mapping[str, Any] | None) -> ApiError:
+        kind = resp.headers.get("Content-Type", "unknown").split(";")[0]
+        if "json" in kind:
+            kind = f"{kind} that does not decode (invalid or nested too deep)"
+        return ApiError(f"expected JSON but got {kind} (HTTP {resp.status_code})",
+                        status=resp.status_code, body=body[:500], params=_plain(params),
+                        provider=self.provider, url=resp.url, redact=self.redact,
+                        hint="check the URL points at the API, not a web page or a proxy")
 
     def error_for(self, resp: requests.Response, body: Any,
                   params: Mapping[str, Any] | None) -> ApiError | AuthenticationError:
@@ -422,9 +471,18 @@ def _text(body: Any, key: str | None) -> str | None:
     return str(value) if isinstance(value, (str, int)) and value != "" else None
 
 
-def _body(resp: requests.Response) -> Any:
+def _containers(content: bytes) -> int:
+    """The JSON objects and arrays ``content`` may hold (brackets in strings count too)."""
+    return content.count(b"{") + content.count(b"[")
+
+
+def _body(resp: requests.Response, limit: float = float("inf")) -> Any:
+    """The decoded JSON of ``resp``, its text if it is not JSON, ``None`` if empty — or, above
+    ``limit`` JSON containers, a note instead of the body (a structure bomb is not decoded)."""
     if not resp.content:
         return None
+    if _containers(resp.content) > limit:
+        return f"(a body of {len(resp.content):,} bytes, too dense in JSON to decode)"
     try:
         return resp.json()
     except (ValueError, RecursionError):  # not JSON, or nested too deep to decode

@@ -25,6 +25,7 @@ from ._transport import (
     RETRY_STATUSES,
     ClearTextProxy,
     Transport,
+    UnreadableAnswer,
 )
 from ._urls import check_url, is_absolute, is_loopback, origin, parse, under
 
@@ -39,6 +40,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "RETRY_STATUSES",
     "Transport",
+    "UnreadableAnswer",
     "check_url",
     "is_absolute",
     "is_loopback",

@@ -55,6 +55,9 @@ __all__ = [
 ]
 
 CHUNK = 64 * 1024
+#: The most one decompression step produces: a 64 KiB chunk of a bomb inflates to 64 MB, which
+#: must not exist at once beside the body read so far (peak memory stays near ``max_bytes``).
+PIECE = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -274,19 +277,21 @@ def retry_after(value: str | None) -> float | None:
 
     >>> retry_after("120"), retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), retry_after("soon")
     (120.0, 0.0, None)
+    >>> retry_after("\xb2"), retry_after("Mon, 01 Jan 99999999999999999999 00:00:00 GMT")
+    (None, None)
     """
     if value is None:
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "²" is a digit to str.isdigit(), not to float()
         return float(text)
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, IndexError, ArithmeticError):  # a year past a C long…
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, when.timestamp() - time.time())
 
 
 class BoundedRetry(Retry):
@@ -345,7 +350,7 @@ class _Decoder:
         out: list[bytes] = []
         while data and room > 0:
             try:
-                piece = self.obj.decompress(data, room)
+                piece = self.obj.decompress(data, min(room, PIECE))
             except zlib.error:
                 if self.encoding == "deflate" and not self.started:
                     self.wbits, self.started = -zlib.MAX_WBITS, True

@@ -6,8 +6,10 @@
   ``max_bytes`` (decoded bytes, gzip bombs included);
 * retries with exponential backoff on 429/502/503/504 for idempotent methods, honouring
   ``Retry-After`` within ``max_wait`` (urllib3's ``Retry``);
-* credential headers (``Authorization``, ``X-API-KEY``, ``API_KEY``, ``Cookie``…) dropped on a
-  redirect to another host or from https to http (requests only drops ``Authorization``);
+* on a redirect to another origin or from https to http, every header but content
+  negotiation and framing (:data:`CROSS_ORIGIN_HEADERS`) dropped — ``Authorization``,
+  ``X-API-KEY``, ``API_KEY``, ``Cookie``, a provider's own key header, a caller's headers
+  (requests only drops ``Authorization``);
   cookies never kept nor sent (no cookie jar);
 * proxies: never for loopback hosts; never a credential in clear (``http://``) through one;
   without proxy variables in the environment, the environment is read once, not per request;
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import os
 import urllib.request
+import zlib
 from collections.abc import Iterable, Mapping
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
@@ -30,30 +33,39 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.utils import select_proxy
 
+from ..errors import ExplorerError
 from ._limits import (
     BoundedRetry,
     DeadlineExceeded,
     LimitExceeded,
     Limits,
+    UnsupportedEncoding,
     WatchedHTTPPool,
     WatchedHTTPSPool,
     budget,
     read_body,
 )
-from ._urls import is_loopback, parse
+from ._urls import is_loopback, origin, parse
 
 __all__ = [
     "CREDENTIAL_HEADERS",
+    "CROSS_ORIGIN_HEADERS",
     "DEFAULT_TIMEOUT",
     "RETRY_STATUSES",
     "ClearTextProxy",
     "Transport",
+    "UnreadableAnswer",
 ]
 
 #: (connect, read) seconds.
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
 RETRY_STATUSES = (429, 502, 503, 504)
 CREDENTIAL_HEADERS = ("Authorization", "X-API-KEY", "API_KEY", "Cookie", "Proxy-Authorization")
+#: The only request headers a redirect to another origin keeps (lower case): content
+#: negotiation and framing, nothing that could hold a credential whatever its name.
+CROSS_ORIGIN_HEADERS = frozenset({
+    "accept", "accept-charset", "accept-encoding", "accept-language", "cache-control",
+    "connection", "content-length", "content-type", "pragma", "user-agent"})
 #: a cookie policy that accepts no cookie at all
 _NO_COOKIES = DefaultCookiePolicy(allowed_domains=[])
 
@@ -65,6 +77,17 @@ class ClearTextProxy(LimitExceeded):
         super().__init__("a proxy would carry this request's credentials in clear (http://)",
                          "use https:// for this host, or exclude it from the proxy "
                          "(NO_PROXY)")
+
+
+class UnreadableAnswer(requests.exceptions.RequestException):
+    """The HTTP stack failed on something it could not handle — a redirect to a URL that is
+    not UTF-8, has a port out of range or a broken IPv6 literal… — with an exception of its
+    own (``ValueError``, ``UnicodeDecodeError``). Raised in its place, without it as context:
+    the library's frames hold the request's headers and body in their locals."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(f"the server's answer could not be handled by the HTTP client "
+                         f"({cause}: a malformed header or redirect)")
 
 
 def _retry(total: int, methods: Iterable[str], backoff: float,
@@ -91,6 +114,15 @@ def _clamp(timeout: Any, remaining: float) -> Any:
     if isinstance(timeout, tuple):
         return tuple(remaining if t is None else min(float(t), remaining) for t in timeout)
     return remaining if timeout is None else min(float(timeout), remaining)
+
+
+def _same_origin(a: str | None, b: str | None) -> bool:
+    """Whether two URLs share scheme, host and port, read by urllib3's parser (the one that
+    connects); ``False`` when either does not parse."""
+    try:
+        return origin(a or "") == origin(b or "")
+    except ValueError:
+        return False
 
 
 def _host(url: str | None) -> str | None:
@@ -157,9 +189,13 @@ class _Adapter(HTTPAdapter):
             response._content_consumed = True
         except LimitExceeded as exc:
             failure = exc
-        except ValueError as exc:  # an encoding not asked for, or a corrupt one
+        except UnsupportedEncoding:
             failure = requests.exceptions.ContentDecodingError(
-                f"undecodable {encoding or 'body'} ({type(exc).__name__})")
+                f"the answer is encoded as {encoding[:40]!r}, which explorer did not ask for "
+                "(it asks for gzip or deflate)")
+        except (zlib.error, ValueError):  # a corrupt gzip or deflate stream
+            failure = requests.exceptions.ContentDecodingError(
+                f"the {encoding[:40]!r} answer is corrupt: it does not decode")
         except Exception as exc:  # noqa: BLE001 - a dropped or cut connection
             failure = DeadlineExceeded(item.limits.deadline) if item.expired else \
                 requests.exceptions.ChunkedEncodingError(
@@ -228,8 +264,14 @@ class Transport(requests.Session):
         with budget(self.limits):
             return super().request(method, url, *args, **kwargs)
 
-    def send_request(self, request: requests.PreparedRequest, *,
-                     timeout: Any = None) -> requests.Response:
+    def bounded(self) -> Any:
+        """A context in which every request of this thread is one request for the
+        ``deadline``: what a token fetch (OIDC discovery, its redirects, a refresh and the
+        grant) runs in."""
+        return budget(self.limits)
+
+    def send_request(self, request: requests.PreparedRequest, *, timeout: Any = None,
+                     allow_redirects: bool = True) -> requests.Response:
         """Send a prepared request as :meth:`request` would (environment settings, timeouts,
         redirects, the same bounds): what a session's auth flow uses to send each step."""
         settings = self.merge_environment_settings(request.url, {}, None, None, None)
@@ -237,7 +279,19 @@ class Transport(requests.Session):
             settings["verify"] = self.verify  # see request(): the session's verify= wins
         with budget(self.limits):
             return self.send(request, timeout=self.timeout if timeout is None else timeout,
-                             allow_redirects=True, **settings)
+                             allow_redirects=allow_redirects, **settings)
+
+    def send(self, request, **kwargs):  # type: ignore[override]
+        """requests' ``send`` (each hop of a redirect too), where any exception that is not
+        requests' own nor explorer's becomes :class:`UnreadableAnswer`."""
+        failed: str | None = None
+        try:
+            return super().send(request, **kwargs)
+        except (requests.RequestException, LimitExceeded, ExplorerError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - raised below, without its frames
+            failed = type(exc).__name__
+        raise UnreadableAnswer(failed)
 
     def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[override]
         settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
@@ -252,12 +306,16 @@ class Transport(requests.Session):
         return super().rebuild_proxies(prepared_request, proxies)
 
     def rebuild_auth(self, prepared_request, response):  # type: ignore[override]
-        """On a redirect to another host (or https → http), drop every credential header;
-        never carry a cookie."""
+        """On a redirect to another origin (or https → http), keep only the headers that
+        cannot carry a credential (:data:`CROSS_ORIGIN_HEADERS`): not only the known credential
+        headers but a provider's own key header (``X-Acme-Key``) or a caller's
+        (``X-Auth-Token``) stay behind. Never carry a cookie."""
         prepared_request.headers.pop("Cookie", None)
-        if self.should_strip_auth(response.request.url, prepared_request.url):
-            for name in self.sensitive_headers:
-                prepared_request.headers.pop(name, None)
+        if self.should_strip_auth(response.request.url, prepared_request.url) or \
+                not _same_origin(response.request.url, prepared_request.url):
+            for name in list(prepared_request.headers):
+                if name.lower() not in CROSS_ORIGIN_HEADERS:
+                    del prepared_request.headers[name]
 
 
 def _no_auth(request):
