@@ -349,7 +349,7 @@ class ItcareSession(Session):
 
         ``action_id`` is an id, a 202 acknowledgement (dict or ``requests.Response``) or a row.
         """
-        path = self.id_path("actions", _action_id(action_id))
+        path = self.id_path("actions", _action_id(self, action_id))
         record = object_of(self, self.get(path), path)
         return to_series(record, ACTION_DETAIL, name=record.get("id"))
 
@@ -380,7 +380,7 @@ class ItcareSession(Session):
         if isinstance(action, Mapping) and action.get("id") is None \
                 and action.get("status") in _FINAL:
             return to_series(action, ACTION_DETAIL)  # a dry run: nothing to follow
-        aid = _action_id(action)
+        aid = _action_id(self, action)
         url = self.id_path("actions", aid)
         deadline = time.monotonic() + timeout
         record: dict[str, Any] = {}
@@ -422,10 +422,11 @@ _HINTS = {
 }
 
 
-def _action_id(action: Any) -> Any:
-    """The id of an action given as an id, a mapping (202 body, record) or a Series row."""
+def _action_id(session: Session, action: Any) -> Any:
+    """The id of an action given as an id, a mapping (202 body, record) or a Series row
+    (a response is decoded like any answer: bounded, typed errors)."""
     if isinstance(action, requests.Response):
-        action = action.json()
+        action = session.decode(action)
     if isinstance(action, (Mapping, pd.Series)):
         value = action.get("id")
         if value is None:

@@ -386,13 +386,10 @@ def test_the_checks_see_a_secret_in_a_library_frame():
         assert_clean(traceback_text(caught.value), "json.loads")
 
 
-@pytest.mark.xfail(strict=True, reason="explorer/apis/icd/_context.py (not ours to edit): "
-                   "Context.get raises 'expected a JSON object' with the server's body — which "
-                   "may quote the bearer — as a local of the raising frame")
 def test_an_icd_answer_quoting_the_bearer_stays_out_of_the_frames():
     """Item 10, through an API module: an ICD answer that is a JSON list quoting the request's
-    bearer; the ApiError's frames must not hold it. (Session.decode builds its errors in a
-    helper for this reason; the ICD context raises with ``body`` in its locals.)"""
+    bearer; the ApiError's frames must not hold it (the ICD context builds its error in a
+    helper and drops the answer before raising, as Session.decode does)."""
     from explorer import sandbox
 
     with sandbox.start() as box:

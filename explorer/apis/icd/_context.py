@@ -222,12 +222,19 @@ class Context:
         params = {k: v for k, v in (params or {}).items() if v is not None} or None
         body = self.payloads.fetch(path, params, language or self.language, cached=cached)
         if not isinstance(body, Mapping):
-            raise ApiError(f"expected a JSON object, got {F.kind_of(body)}", status=200,
-                           body=body if isinstance(body, (str, int, float)) else None,
-                           params=params, provider=self.provider,
-                           url=self.url(path), redact=self.redact,
-                           hint="check the base URL points at an ICD API")
+            error = self._not_an_object(body, path, params)
+            del body  # the answer may quote the bearer: keep it out of the raising frame
+            raise error
         return body  # type: ignore[return-value]
+
+    def _not_an_object(self, body: Any, path: str, params: Mapping[str, Any] | None
+                       ) -> ApiError:
+        """The error for an answer that is not a JSON object (its text redacted)."""
+        return ApiError(f"expected a JSON object, got {F.kind_of(body)}", status=200,
+                        body=body if isinstance(body, (str, int, float)) else None,
+                        params=params, provider=self.provider,
+                        url=self.url(path), redact=self.redact,
+                        hint="check the base URL points at an ICD API")
 
     def peek_many(self, uris: list[str]) -> list[Any]:
         """The payloads of entity URIs that memory or the store hold (``None`` elsewhere)."""

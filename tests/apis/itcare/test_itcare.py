@@ -163,6 +163,17 @@ def test_wait_timeout_is_typed(sb, itcare, everything):
     assert isinstance(err.value, TimeoutError) and "IN_PROGRESS" in str(err.value)
 
 
+def test_wait_on_a_refused_response_is_the_typed_error(itcare):
+    """A response handed to ``wait`` is decoded like any answer: a refusal is the provider's
+    typed error (not a JSONDecodeError from inside, nor a wait on nothing)."""
+    refused = itcare.request("PATCH", itcare.path("compute", "instances", 1),
+                             json={"operation": "reset"})
+    assert refused.status_code == 404
+    with pytest.raises(NotFound) as missing:
+        itcare.wait(refused, timeout=1, interval=0.1, progress=False)
+    assert "/compute/instances/1" in missing.value.url
+
+
 def test_errors_in_itcare_words(itcare):
     with pytest.raises(NotFound) as missing:
         itcare.instance(1)
