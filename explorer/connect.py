@@ -16,6 +16,7 @@ import difflib
 import inspect
 import os
 from collections.abc import Mapping
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -84,14 +85,17 @@ def connect(
     Every URL can be overridden (``base_url=``, ``token_url=``, ``idcons_url=``…);
     ``auth=None`` talks to an API without authentication (WHO's local ICD container);
     ``sandbox=True`` uses the shared sandbox's credentials and URLs (``sandbox=box`` a given
-    one); ``deployment=`` labels the session (default: ``"sandbox"``, ``"real"`` for the
-    provider's own URLs, else ``"custom"``). Bounds on every request: ``max_wait`` (seconds a
-    server may ask to wait before a retry), ``deadline`` (seconds for one request, retries
-    included), ``max_bytes`` (decoded bytes of one answer; token answers: 1 MB); concurrent
-    calls grow to at most ``max_workers`` requests in flight per host, adapting to the
-    server (:mod:`explorer.session.parallel`). Other keyword
-    arguments go to the API's session
-    (ICD: ``language=``, ``release=``…); an unknown one is a :class:`ConfigurationError` naming
+    one); a file the provider's emulator can serve offline (ICD:
+    ``release_file="SimpleTabulation-ICD-11-MMS-fr.zip"``, a release downloaded from WHO, in
+    any language) starts a private sandbox serving it on 127.0.0.1, without authentication,
+    in the file's language, stopped when the session closes; ``deployment=`` labels the
+    session (default: ``"sandbox"``, ``"offline"`` for a file, ``"real"`` for the provider's
+    own URLs, else ``"custom"``). Bounds on every request: ``max_wait`` (seconds a server may
+    ask to wait before a retry), ``deadline`` (seconds for one request, retries included),
+    ``max_bytes`` (decoded bytes of one answer; token answers: 1 MB); concurrent calls grow to
+    at most ``max_workers`` requests in flight per host, adapting to the server
+    (:mod:`explorer.session.parallel`). Other keyword arguments go to the API's session (ICD:
+    ``language=``, ``release=``…); an unknown one is a :class:`ConfigurationError` naming
     the close match.
 
     >>> connect("icd", sandbox=True).deployment
@@ -107,7 +111,6 @@ def connect(
     unknown option 'languag' / did you mean 'language'? icd
     """
     provider = _provider(api, token_url or issuer, auth)
-    name = provider.name
     given: dict[str, Any] = dict(client_id=client_id, client_secret=client_secret,
                                  api_key=api_key, username=username, password=password,
                                  environment=environment, base_url=base_url)
@@ -117,52 +120,68 @@ def connect(
     for field in provider.fields:  # fields a provider adds beyond the common ones
         if field.name in options and field.name not in given and field.name not in accepted:
             given[field.name] = options.pop(field.name)
+    files = _offline_options(provider, options, accepted)
     session_options = _session_options(provider, options, accepted)
-    if sandbox is not False and sandbox is not None:
-        token_url, auth = _from_sandbox(provider, sandbox, auth, given, url_options, token_url,
-                                        session_options)
-        deployment = deployment or "sandbox"
-    values = _resolve(provider, given, env_file)
-    if values.get("api_key") and not _header_safe(values["api_key"]):
-        raise ConfigurationError(
-            "api_key holds characters an HTTP header cannot carry (line breaks, control "
-            "characters or non-Latin-1 letters)", provider=name,
-            hint="copy the key again; set " + provider.credential_hint(("api_key",)))
-    env_name = _environment(provider, values.get("environment"))
-    urls = provider.environment_urls(env_name)
-    urls.update({k: v for k, v in url_options.items() if v})
-    if values.get("base_url"):
-        urls["base_url"] = values["base_url"]
-    if token_url:
-        urls["token_url"] = token_url
+    with ExitStack() as on_error:
+        if files:  # a private sandbox serves the user's file: stopped if connect fails
+            private, implied = _serve_offline(provider, files, sandbox)
+            on_error.callback(private.stop)
+            sandbox, auth = private, None
+            deployment = deployment or "offline"
+            for key, value in implied.items():
+                session_options.setdefault(key, value)
+        name = provider.name
+        if sandbox is not False and sandbox is not None:
+            token_url, auth = _from_sandbox(provider, sandbox, auth, given, url_options,
+                                            token_url, session_options)
+            deployment = deployment or "sandbox"
+        values = _resolve(provider, given, env_file)
+        if values.get("api_key") and not _header_safe(values["api_key"]):
+            raise ConfigurationError(
+                "api_key holds characters an HTTP header cannot carry (line breaks, control "
+                "characters or non-Latin-1 letters)", provider=name,
+                hint="copy the key again; set " + provider.credential_hint(("api_key",)))
+        env_name = _environment(provider, values.get("environment"))
+        urls = provider.environment_urls(env_name)
+        urls.update({k: v for k, v in url_options.items() if v})
+        if values.get("base_url"):
+            urls["base_url"] = values["base_url"]
+        if token_url:
+            urls["token_url"] = token_url
 
-    use_auth = auth is not None and provider.grant != "none"
-    have = {**values, "base_url": urls.get("base_url")}
-    needed = provider.required(authenticated=use_auth)
-    missing = [k for k in dict.fromkeys([*needed, "base_url"]) if not have.get(k)]
-    if missing:
-        raise ConfigurationError(f"missing {', '.join(missing)}", provider=name,
-                                 hint="pass or set " + provider.credential_hint(tuple(missing)))
-    for key in [k for k in urls if k != "token_url"]:
-        urls[key] = check_url(urls[key], provider=name, what=key)
+        use_auth = auth is not None and provider.grant != "none"
+        have = {**values, "base_url": urls.get("base_url")}
+        needed = provider.required(authenticated=use_auth)
+        missing = [k for k in dict.fromkeys([*needed, "base_url"]) if not have.get(k)]
+        if missing:
+            raise ConfigurationError(
+                f"missing {', '.join(missing)}", provider=name,
+                hint="pass or set " + provider.credential_hint(tuple(missing)))
+        for key in [k for k in urls if k != "token_url"]:
+            urls[key] = check_url(urls[key], provider=name, what=key)
 
-    redact = Redactor()
-    redact.add(*(values.get(k) for k in provider.secrets))
-    transport = dict(retries=retries, verify=verify, max_wait=max_wait, deadline=deadline,
-                     sensitive_headers=tuple(h for h in (provider.api_key_header,) if h),
-                     **({"timeout": timeout} if timeout else {}))
-    http = Transport(max_bytes=max_bytes, **transport)
-    flow = _flow(provider, values, urls, issuer, provider.scope if scope is _UNSET else scope,
-                 auth_method, basic_encoding, leeway, redact, transport) \
-        if use_auth else None
-    urls.pop("token_url", None)
-    request_auth = _request_auth(provider, values, urls, flow, redact, use_auth)
-    if provider.environments:
-        session_options["environment"] = env_name
-    cls = provider.session_class or Session
-    return cls(provider, urls=urls, auth=request_auth, flow=flow, headers=headers, http=http,
-               redact=redact, deployment=deployment or _deployment(provider, env_name, urls),
-               max_workers=max_workers, **session_options)
+        redact = Redactor()
+        redact.add(*(values.get(k) for k in provider.secrets))
+        transport = dict(retries=retries, verify=verify, max_wait=max_wait, deadline=deadline,
+                         sensitive_headers=tuple(h for h in (provider.api_key_header,) if h),
+                         **({"timeout": timeout} if timeout else {}))
+        http = Transport(max_bytes=max_bytes, **transport)
+        flow = _flow(provider, values, urls, issuer,
+                     provider.scope if scope is _UNSET else scope, auth_method, basic_encoding,
+                     leeway, redact, transport) if use_auth else None
+        urls.pop("token_url", None)
+        request_auth = _request_auth(provider, values, urls, flow, redact, use_auth)
+        if provider.environments:
+            session_options["environment"] = env_name
+        cls = provider.session_class or Session
+        session = cls(provider, urls=urls, auth=request_auth, flow=flow, headers=headers,
+                      http=http, redact=redact,
+                      deployment=deployment or _deployment(provider, env_name, urls),
+                      max_workers=max_workers, **session_options)
+        if files:
+            session.close_with(private.stop)  # the session owns its private sandbox now
+        on_error.pop_all()
+    return session
 
 
 # -- the steps ---------------------------------------------------------------------------------
@@ -195,7 +214,7 @@ def _session_options(provider: Provider, options: dict[str, Any],
     unknown = [k for k in options if k not in accepted]
     if unknown:
         takes = sorted(accepted | {f.name for f in provider.fields} | set(
-            provider.url_names()) | {"base_url"})
+            provider.url_names()) | {"base_url"} | set(_offline_names(provider)))
         close = difflib.get_close_matches(unknown[0], [*takes, *_OWN], n=1)
         hint = (f"did you mean {close[0]!r}? " if close else "") + (
             f"{provider.name} takes: {', '.join(takes)} (and connect's own: "
@@ -203,6 +222,45 @@ def _session_options(provider: Provider, options: dict[str, Any],
         raise ConfigurationError(f"unknown option {unknown[0]!r}", provider=provider.name,
                                  hint=hint)
     return dict(options)
+
+
+def _offline_options(provider: Provider, options: dict[str, Any],
+                     accepted: set[str]) -> dict[str, Any]:
+    """The options among ``options`` that name a user's file for the provider's emulator to
+    serve offline (ICD's ``release_file=``), popped. Only looked for when an option is not the
+    session's, so connect() imports the sandbox only then."""
+    unknown = [k for k in options if k not in accepted]
+    offline = _offline_names(provider) if unknown else ()
+    return {k: options.pop(k) for k in unknown if k in offline}
+
+
+def _offline_names(provider: Provider) -> tuple[str, ...]:
+    """The provider's offline file options (none without the sandbox extra)."""
+    try:
+        from .sandbox import emulators
+    except ImportError:  # the sandbox extra (Werkzeug) is not installed
+        return ()
+    emulator = emulators().get(provider.name)
+    return tuple(emulator.offline) if emulator is not None else ()
+
+
+def _serve_offline(provider: Provider, files: dict[str, Any], sandbox: Any) -> tuple[Any, dict]:
+    """A private sandbox serving the user's files (no auth, loopback) and the session options
+    the files imply; a file that cannot be served is a ConfigurationError naming it."""
+    from .sandbox import emulators, serve_files
+
+    options = emulators()[provider.name].offline
+    names = ", ".join(f"{k}=" for k in files)
+    if sandbox is not False and sandbox is not None:
+        raise ConfigurationError(f"{names} and sandbox= both given", provider=provider.name,
+                                 hint=f"{names} serves the file through a private sandbox of "
+                                      "its own: drop sandbox=")
+    try:
+        return serve_files(provider.name, **files)
+    except ValueError as exc:
+        what = "; ".join(options[k].what for k in files)
+        raise ConfigurationError(str(exc), provider=provider.name,
+                                 hint=f"pass {names} {what}") from None
 
 
 def _from_sandbox(provider: Provider, sandbox: Any, auth: Any, given: dict[str, Any],

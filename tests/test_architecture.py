@@ -213,7 +213,8 @@ PUBLIC = {
                       "providers", "register", "unregister"],
     "explorer.connect": ["connect"],
     "explorer.cli": ["main"],
-    "explorer.sandbox": ["Emulator", "Faults", "Sandbox", "emulators", "shared", "start"],
+    "explorer.sandbox": ["Emulator", "Faults", "Offline", "Sandbox", "emulators", "serve_files",
+                         "shared", "start"],
 }
 
 

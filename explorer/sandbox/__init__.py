@@ -29,14 +29,15 @@ import pkgutil
 import threading
 from typing import Any
 
-from explorer.sandbox._emulator import Emulator
+from explorer.sandbox._emulator import Emulator, Offline
 from explorer.sandbox._faults import Faults
 from explorer.sandbox._ratelimit import Buckets
 from explorer.sandbox._server import Server
 from explorer.sandbox._state import State
 from explorer.sandbox.oauth import Auth
 
-__all__ = ["Emulator", "Faults", "Sandbox", "emulators", "shared", "start"]
+__all__ = ["Emulator", "Faults", "Offline", "Sandbox", "emulators", "serve_files", "shared",
+           "start"]
 
 _NOT_EMULATORS = ("cli", "oauth")
 _emulators: dict[str, Emulator] | None = None
@@ -268,6 +269,35 @@ def start(
     box = Sandbox(state, server)
     box.limit_rate(rate_limit, burst)
     return box
+
+
+def serve_files(api: str, **files: Any) -> tuple[Sandbox, dict[str, Any]]:
+    """A private sandbox serving a user's own files for ``api`` (the emulator's
+    :class:`Offline` options, e.g. ICD's ``release_file=``), and the session options the
+    files imply (ICD: the file's language). What ``connect(api, release_file=…)`` uses; the
+    caller stops the sandbox.
+
+    Raises :class:`ValueError` naming the file and what is wrong with it, before starting.
+
+    >>> from explorer.sandbox._icd_release import DATA_DIR
+    >>> box, options = serve_files("icd", release_file=DATA_DIR / "2024-01"
+    ...                            / "SimpleTabulation-ICD-11-MMS-en.zip")
+    >>> options, box.icd_release_files[0].release_id
+    ({'language': 'en'}, '2024-01')
+    >>> box.stop()
+    """
+    emulator = emulators().get(api)
+    offline = emulator.offline if emulator is not None else {}
+    knobs: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    for name, value in files.items():
+        if name not in offline:
+            raise ValueError(f"{api!r} serves no file option {name!r} (it has: "
+                             f"{', '.join(offline) or 'none'})")
+        knob, implied = offline[name].read(value)
+        knobs[offline[name].knob] = knob
+        options.update(implied)
+    return start(**knobs), options
 
 
 _shared: Sandbox | None = None

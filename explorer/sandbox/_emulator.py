@@ -11,7 +11,9 @@ An emulator module (``explorer/sandbox/<provider>.py``) defines ``EMULATOR``:
 * ``credentials(box, **options)`` — ``connect()`` keyword arguments for a running sandbox;
 * ``banner(box)`` — lines for ``python -m explorer sandbox`` (credentials, curl commands);
 * ``knobs`` — its own settings and their defaults (``sandbox.start(action_seconds=…)``);
-* ``options`` — session options ``connect(…, sandbox=…)`` applies unless given.
+* ``options`` — session options ``connect(…, sandbox=…)`` applies unless given;
+* ``offline`` — ``connect()`` options that serve a user's own file through a private sandbox
+  (:class:`Offline`: ICD's ``release_file=`` sets the knob ``icd_release_files``).
 
 >>> from explorer.sandbox.itcare import EMULATOR
 >>> EMULATOR.name, EMULATOR.mount.hosts
@@ -25,7 +27,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Emulator"]
+__all__ = ["Emulator", "Offline"]
+
+
+@dataclass(frozen=True)
+class Offline:
+    """A ``connect()`` option naming a user's file that a private sandbox then serves
+    (``connect("icd", release_file=path)``).
+
+    ``read(value) -> (knob value, session options)`` checks the file(s) before anything
+    starts (a :class:`ValueError` saying what is wrong otherwise); the session options are
+    what the file says about itself (ICD: its language).
+    """
+
+    knob: str
+    read: Callable[[Any], tuple[Any, dict[str, Any]]]
+    #: what the file is, for messages ("a WHO SimpleTabulation file (.zip, .txt, .txt.gz)")
+    what: str
 
 
 @dataclass(frozen=True)
@@ -42,3 +60,5 @@ class Emulator:
     knobs: Mapping[str, Any] = field(default_factory=dict)
     #: session options ``connect(sandbox=…)`` uses unless given (``{"cache": "memory"}``)
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: ``connect()`` options served offline by a private sandbox (``{"release_file": …}``)
+    offline: Mapping[str, Offline] = field(default_factory=dict)

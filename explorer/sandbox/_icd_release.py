@@ -119,6 +119,7 @@ def read_header(path: str | Path) -> ReleaseFile:
     path = Path(path)
     with _open_text(path) as fh:
         header = next(csv.reader(fh, delimiter="\t"), [])
+    _columns(header)  # a file without the tabulation's columns is refused here
     stamp = next((c for c in header if c.strip().lower().startswith("version")), "")
     release_id, release_date = _release_from(stamp, path)
     lang = None

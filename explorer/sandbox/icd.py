@@ -55,11 +55,15 @@ Emulator choices (WHO behaviour unknown or only observed on the container):
 
 from __future__ import annotations
 
+import csv
 import json
+import os
 import random
 import threading
+import zipfile
 from collections import deque
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -67,8 +71,8 @@ from werkzeug.wrappers import Request, Response
 
 from . import icd_payloads as P
 from . import icd_search
-from ._emulator import Emulator
-from ._icd_release import Release
+from ._emulator import Emulator, Offline
+from ._icd_release import Release, ReleaseFile, read_header
 from ._state import random_secret
 from .icd_data import CITATION, FOUND, IcdStore
 from .oauth import Issuer
@@ -460,8 +464,35 @@ def _banner(box: Any) -> list[str]:
     ]
 
 
+def _release_files(value: Any) -> tuple[list[ReleaseFile], dict[str, Any]]:
+    """``connect("icd", release_file=…)``: one SimpleTabulation file (or several: one release
+    in several languages, or several releases), read and checked before anything is served;
+    the session's language is the (first) file's."""
+    paths = [value] if isinstance(value, (str, os.PathLike)) else list(value or ())
+    if not paths:
+        raise ValueError("no release file given")
+    files = []
+    for given in paths:
+        path = Path(given).expanduser()
+        if not path.is_file():
+            raise ValueError(f"no such file: {path}")
+        try:
+            files.append(read_header(path))
+        except (OSError, EOFError, UnicodeDecodeError, ValueError, csv.Error,
+                zipfile.BadZipFile) as exc:
+            raise ValueError(f"{path.name} is not a readable WHO SimpleTabulation file "
+                             f"({type(exc).__name__}: {exc})") from None
+    return files, {"language": files[0].language}
+
+
 #: ``connect("icd", sandbox=…)`` keeps answers in memory: sandbox data never lands in the
-#: user's payload store.
+#: user's payload store. ``connect("icd", release_file=path)`` serves a downloaded release
+#: offline (a private sandbox, the no-auth mount).
 EMULATOR = Emulator("icd", IcdMount, _make_credentials, _credentials, _banner,
                     issuers=(ISSUER,), knobs={"synthetic_icd": 0, "icd_release_files": None},
-                    options={"cache": "memory"})
+                    options={"cache": "memory"},
+                    offline={"release_file": Offline(
+                        "icd_release_files", _release_files,
+                        "an ICD-11 MMS SimpleTabulation file (.zip, .txt or .txt.gz) as WHO "
+                        "publishes it: the spreadsheet download of a release, "
+                        "https://icd.who.int/browse (Info)")})

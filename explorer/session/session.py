@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -119,6 +120,7 @@ class Session:
         self.max_workers = max_workers
         self._limiters: dict[tuple[str, str, int], Limiter] = {}
         self._limiters_lock = threading.Lock()
+        self._on_close: list[weakref.finalize] = []
 
     # -- URLs ---------------------------------------------------------------------------------
     def url(self, path: str, *, base: str = "base_url") -> str:
@@ -429,7 +431,21 @@ class Session:
 
     # -- life cycle and display -------------------------------------------------------------------
     def close(self) -> None:
+        """Close the connections (and stop what the session owns, see :meth:`close_with`)."""
         self.http.close()
+        for stop in reversed(self._on_close):
+            stop()
+
+    def close_with(self, stop: Callable[[], object]) -> None:
+        """Call ``stop()`` when this session closes, is garbage-collected, or at exit
+        (``connect("icd", release_file=…)`` ties its private sandbox's ``stop`` to the session).
+
+        >>> import explorer
+        >>> s, stopped = explorer.connect("icd", sandbox=True), []
+        >>> s.close_with(lambda: stopped.append(True)); s.close(); stopped
+        [True]
+        """
+        self._on_close.append(weakref.finalize(self, stop))
 
     def __enter__(self) -> Session:
         return self
