@@ -45,6 +45,8 @@ _STATIC = Path(__file__).with_name("static")
 DISPLAY_CHARS = 200
 #: The longest text sent for a hover (the "full value").
 FULL_CHARS = 5000
+#: A column whose texts are all this short is as wide as its longest text (else: 90% of them).
+SHORT_CHARS = 16
 #: Height of a grid row in CSS pixels (the JavaScript uses the same constant).
 ROW_HEIGHT = 26
 
@@ -175,6 +177,9 @@ class _Column:
         self.cut = [i for i, t in enumerate(texts) if len(t) >= DISPLAY_CHARS and t[-1] == "…"]
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         typical = int(np.quantile(lengths[self.codes], 0.9)) if len(self.codes) else 0
+        longest = int(lengths.max()) if len(lengths) else 0
+        if longest <= SHORT_CHARS:  # codes, ids, dates: short texts are never cut
+            typical = longest
         # about 8 px a character at 13 px, 16 px of padding; room for the header and its arrow
         self.width = int(max(min(typical, 40) * 8 + 20, min(len(label), 24) * 8.5 + 34, 48))
 
