@@ -213,6 +213,8 @@ PUBLIC = {
     "explorer.connect": ["connect"],
     "explorer.cli": ["main"],
     "explorer.sandbox": ["Emulator", "Faults", "Sandbox", "emulators", "shared", "start"],
+    "explorer.widgets": ["CodingTool", "CredentialForm", "DataGrid", "IcdBrowser", "ResourceView",
+                         "format_cell", "login"],
 }
 
 
