@@ -33,6 +33,7 @@ function decode(data) {
     cut: new Set(c.cut || []),
     align: c.align,
     width: c.width,
+    chars: c.chars || 0,
   }));
   return { n, columns, byLabel: new Map(columns.map((c) => [c.label, c])) };
 }
@@ -134,16 +135,20 @@ function render({ model, el: host }) {
   const width = (c) => widths.get(c.label) || c.width;
   const shownWidth = (i) => width(shown[i]) + (i === grow ? spare : 0);
 
-  // Room left of the grid's width goes to the widest text column (not one the user sized):
+  // Room left of the grid's width goes to the text column with the longest texts (not one
+  // the user sized):
   // long titles are not cut while the grid shows empty space.
   function fit() {
     let total = 0;
     let best = -1;
+    const wanted = model.get("stretch");
     shown.forEach((c, i) => {
       total += width(c);
       if (c.align !== "right" && !widths.has(c.label) &&
-          (best < 0 || width(c) > width(shown[best]))) best = i;
+          (best < 0 || c.chars > shown[best].chars)) best = i;
     });
+    const named = shown.findIndex((c) => c.label === wanted && !widths.has(c.label));
+    if (named >= 0) best = named;
     const room = Math.max(0, Math.floor(scroller.clientWidth - total - 1));
     const changed = room !== spare || best !== grow;
     grow = room > 0 ? best : -1;
@@ -579,6 +584,11 @@ function render({ model, el: host }) {
     schedule();
   };
   model.on("change:height", onHeight);
+  const onStretch = () => {
+    fit();
+    schedule();
+  };
+  model.on("change:stretch", onStretch);
 
   const resize = new ResizeObserver(() => {
     fit();
@@ -603,6 +613,7 @@ function render({ model, el: host }) {
     model.off("change:ascending", onSort);
     model.off("change:selected", onSelected);
     model.off("change:height", onHeight);
+    model.off("change:stretch", onStretch);
     root.remove();
   };
 }
