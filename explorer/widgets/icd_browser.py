@@ -185,7 +185,7 @@ class IcdBrowser(w.VBox):
                                       button_style="primary", layout=w.Layout(width="auto"))
         self.busy = Busy()
         self.message = w.HTML()
-        self.results_grid = DataGrid(columns=RESULT_COLUMNS, height=results_height,
+        self.results_grid = DataGrid(columns=RESULT_COLUMNS, height=results_height, stretch="title",
                                      layout=w.Layout(width="100%"))
         self.results_grid.add_class("xib-results")
         self.tree = _Pane(kind="tree", height=tree_height, query_keys=True)
@@ -214,7 +214,8 @@ class IcdBrowser(w.VBox):
         self.basket_grid = DataGrid(self.selection,
                                     columns=["code", "title", "class_kind", "chapter", "uri"],
                                     visible_columns=["code", "title", "class_kind", "chapter"],
-                                    height=basket_height, layout=w.Layout(width="100%"))
+                                    height=basket_height, stretch="title",
+                                    layout=w.Layout(width="100%"))
         self.basket_grid.add_class("xib-basket")
         self.busy.disable_while_busy(self.search_button, self.add_button)
 
@@ -387,7 +388,7 @@ class IcdBrowser(w.VBox):
                 entity = _record(session.entity(ref))
                 uri = _ref(entity)
                 self.busy.step(0.3, "Loading its children…")
-                children = session.children(uri)
+                children = session.children(uri, progress=False)
                 self.busy.step(0.5, "Loading its ancestors…")
                 ancestors = session.ancestors(uri)
                 self.busy.step(0.7, "Loading the hierarchy…")
@@ -421,7 +422,7 @@ class IcdBrowser(w.VBox):
 
     def _children(self, ref: str) -> list[dict[str, Any]]:
         if ref not in self._kids:
-            self._kids[ref] = self._session.children(ref).to_dict("records")
+            self._kids[ref] = self._session.children(ref, progress=False).to_dict("records")
         return self._kids[ref]
 
     def _terms(self, uri: str) -> pd.DataFrame:
@@ -467,7 +468,7 @@ class IcdBrowser(w.VBox):
             return
         try:
             with self.busy("Loading the chapters…"):
-                chapters = self._session.chapters()
+                chapters = self._session.chapters(progress=False)
         except Exception as exc:  # noqa: BLE001 - shown in the widget
             self._fail(exc)
             return

@@ -50,6 +50,7 @@ def test_one_results_grid_no_duplicate_table(browser):
     grid = browser.results_grid
     assert isinstance(grid, DataGrid)
     assert grid.visible_columns == ["code", "title", "chapter", "score"]
+    assert grid.stretch == browser.basket_grid.stretch == "title"  # titles take the room
     assert grid.df["code"].tolist()[:2] == ["1A00", "QC90.00"]
     assert browser.results.iloc[0]["title"] == "Cholera"
     # the results are shown once: no HTML table, no listbox besides the grid
@@ -277,3 +278,15 @@ def test_browser_on_an_already_connected_form(sb):
 def test_browser_refuses_another_provider(sb):
     with pytest.raises(ValueError):
         IcdBrowser(CredentialForm("itcare", sandbox=sb, live=False))
+
+
+def test_no_progress_bars_from_a_session_that_shows_them(sb, capsys):
+    """A form's session shows progress bars (progress=True): the browser's own calls don't."""
+    session = explorer.connect("icd", sandbox=True, cache=False, progress=True,
+                               **sb.credentials("icd"))
+    browser = IcdBrowser(session)
+    browser.show(CHOLERA)
+    browser.show_chapters()
+    captured = capsys.readouterr()
+    assert "it/s" not in captured.err + captured.out
+    session.close()
