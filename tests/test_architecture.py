@@ -215,6 +215,8 @@ PUBLIC = {
     "explorer.cli": ["main"],
     "explorer.sandbox": ["Emulator", "Faults", "Offline", "Sandbox", "emulators", "serve_files",
                          "shared", "start"],
+    "explorer.widgets": ["CodingTool", "CredentialForm", "DataGrid", "IcdBrowser", "ResourceView",
+                         "format_cell", "login"],
 }
 
 
