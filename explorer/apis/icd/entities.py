@@ -23,8 +23,8 @@ from . import frames as F
 from ._context import ICD10_LANGUAGES, Context
 from .tree import CrawlLimit, tree_frame, walk
 
-__all__ = ["ID", "ancestors", "chapters", "children", "code", "codes", "entity", "releases",
-           "resolve", "terms", "tree"]
+__all__ = ["ID", "ancestors", "chapters", "children", "code", "codes", "entity", "normalize",
+           "releases", "resolve", "terms", "tree"]
 
 #: an MMS id, possibly a residual (``/other``, ``/unspecified``)
 ID = re.compile(r"\d{4,}(?:/(?:other|unspecified))?")
@@ -56,8 +56,14 @@ def _kind(ctx: Context, ref: str) -> str:
     return "code"
 
 
+def normalize(code: str) -> str:
+    """A code as WHO writes it: stripped, upper case (``"1a00"`` → ``"1A00"``, also
+    postcoordinated clusters). Ids and URIs are never changed (they are not codes)."""
+    return code.strip().upper()
+
+
 def _codeinfo(ctx: Context, code: str) -> dict[str, Any]:
-    code = code.strip()
+    code = normalize(code)
     ctx.ensure()  # its errors (release, language) are not this code's
     hint = ("check the code; blocks (ranges like 1A00-1A0Z) have no code: use entity(id) "
             "or tree(); search() finds codes from words")
@@ -89,6 +95,7 @@ def _resolve(ctx: Context, ref: str, include: str | None = None) -> dict[str, An
             return ctx.fetch_uri(f"http://id.who.int/icd/release/11/{ctx.release}/"
                                  f"{ctx.linearization}/{ref}", include)
         if ctx.revision == 10:
+            ref = normalize(ref)
             return ctx.fetch_uri(f"http://id.who.int/icd/release/10/{ctx.release}/{ref}")
     except NotFound as exc:
         raise _not_found(ctx, exc, f"{'code' if ctx.revision == 10 else kind} {ref!r}",
