@@ -7,7 +7,8 @@ sends ``Accept: application/json``, ``Accept-Language`` and ``API-Version: v2``.
 
 Online: :class:`IcdSession` (from ``explorer.connect("icd", ...)``); offline:
 :func:`read_tabulation` reads WHO's SimpleTabulation file into the same shape as
-``IcdSession.tree``.
+``IcdSession.tree``. Show :data:`CITATION` wherever ICD-11 content is shown (WHO's terms of
+use, §1.3).
 
 >>> import explorer
 >>> df = explorer.icd.read_tabulation("SimpleTabulation-ICD-11-MMS-en.zip")  # doctest: +SKIP
@@ -16,6 +17,7 @@ Online: :class:`IcdSession` (from ``explorer.connect("icd", ...)``); offline:
 from ...session import ErrorWords, Field, Provider
 from .frames import (
     AUTOCODE_COLUMNS,
+    CITATION,
     CODE_COLUMNS,
     ENTITY_COLUMNS,
     RELEASE_COLUMNS,
@@ -28,6 +30,7 @@ from .tree import tree_frame
 
 __all__ = [
     "AUTOCODE_COLUMNS",
+    "CITATION",
     "CODE_COLUMNS",
     "ENTITY_COLUMNS",
     "PROVIDER",

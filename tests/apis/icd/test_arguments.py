@@ -7,6 +7,7 @@ import inspect
 
 import pytest
 
+import explorer
 from explorer.apis.icd import IcdSession
 from explorer.errors import ConfigurationError, NotFound
 
@@ -36,6 +37,8 @@ def test_ids_and_uris_are_not_upper_cased(icd_auth):
     (lambda icd: icd.codes(["1A00"], error="ignore"), "error", "errors"),
     (lambda icd: icd.autocode("cholera", treshold=0.5), "treshold", "threshold"),
     (lambda icd: icd.entity("257068234", fondation=True), "fondation", "foundation"),
+    (lambda icd: explorer.icd.read_tabulation("x.txt", grouping=True), "grouping",
+     "groupings"),
 ])
 def test_misspelt_keyword_names_the_real_one(icd_auth, call, wrong, right):
     with pytest.raises(ConfigurationError) as err:
