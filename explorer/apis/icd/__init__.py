@@ -5,16 +5,22 @@ Client credentials with HTTP Basic at WHO's IdentityServer, scope ``icdapi_acces
 sends ``Accept: application/json``, ``Accept-Language`` and ``API-Version: v2``. Payload URIs are
 ``http://id.who.int/...`` and map onto the session's base URL.
 
-Online: :class:`IcdSession` (from ``explorer.connect("icd", ...)``); offline:
-:func:`read_tabulation` reads WHO's SimpleTabulation file into the same shape as
-``IcdSession.tree``. Show :data:`CITATION` wherever ICD-11 content is shown (WHO's terms of
-use, §1.3).
+Online: :class:`IcdSession` (from ``explorer.connect("icd", ...)``); offline, on WHO's files:
+
+* :func:`read_tabulation` reads WHO's SimpleTabulation file of a release (``.zip``, ``.txt``,
+  ``.txt.gz``) into the same shape as ``IcdSession.tree``;
+* :func:`compare` tells what changed between two releases (files or frames;
+  ``IcdSession.compare`` does it over the API), one row per changed entity.
+
+Show :data:`CITATION` wherever ICD-11 content is shown (WHO's terms of use, §1.3).
 
 >>> import explorer
 >>> df = explorer.icd.read_tabulation("SimpleTabulation-ICD-11-MMS-en.zip")  # doctest: +SKIP
+>>> changes = explorer.icd.compare("2024-01.zip", "2025-01.txt.gz")         # doctest: +SKIP
 """
 
 from ...session import ErrorWords, Field, Provider
+from .diff import CHANGE_KINDS, COMPARE_COLUMNS, compare
 from .frames import (
     AUTOCODE_COLUMNS,
     CITATION,
@@ -30,14 +36,17 @@ from .tree import tree_frame
 
 __all__ = [
     "AUTOCODE_COLUMNS",
+    "CHANGE_KINDS",
     "CITATION",
     "CODE_COLUMNS",
+    "COMPARE_COLUMNS",
     "ENTITY_COLUMNS",
     "PROVIDER",
     "RELEASE_COLUMNS",
     "SEARCH_COLUMNS",
     "TERM_COLUMNS",
     "IcdSession",
+    "compare",
     "read_tabulation",
     "tree_frame",
 ]

@@ -24,7 +24,7 @@ from ._context import ICD10_LANGUAGES, Context
 from .tree import CrawlLimit, tree_frame, walk
 
 __all__ = ["ID", "ancestors", "chapters", "children", "code", "codes", "entity", "normalize",
-           "releases", "resolve", "terms", "tree"]
+           "release_frame", "releases", "resolve", "terms", "tree"]
 
 #: an MMS id, possibly a residual (``/other``, ``/unspecified``)
 ID = re.compile(r"\d{4,}(?:/(?:other|unspecified))?")
@@ -304,6 +304,16 @@ def tree(ctx: Context, ref: str | None = None, *, max_depth: int | None = None,
             *ctx.root_segments(ctx.release))), redact=ctx.redact, hint=exc.hint) from None
     return tree_frame(payloads, language=ctx.language, root_depth=where.depth,
                       root_chapter=where.chapter, root_parent_code=where.parent_code)
+
+
+def release_frame(ctx: Context, chapters: list[str] | None = None, *,
+                  workers: int | None = None, progress: bool | None = None) -> pd.DataFrame:
+    """The entity frame of the context's release: every entity (:func:`tree` of the
+    release), or the subtrees of ``chapters`` (codes such as ``"01"``), one after the other."""
+    if not chapters:
+        return tree(ctx, None, workers=workers, progress=progress)
+    frames = [tree(ctx, chapter, workers=workers, progress=progress) for chapter in chapters]
+    return pd.concat(frames, ignore_index=True)
 
 
 def terms(ctx: Context, ref: str) -> pd.DataFrame:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -39,7 +40,7 @@ import pandas as pd
 from ...errors import ConfigurationError
 from ...session import Session
 from ...session.store import open_store
-from . import entities, search
+from . import diff, entities, search
 from ._args import checked
 from ._context import Context, release_arg
 from ._source import DEFAULT_EXPIRE, Payloads
@@ -323,6 +324,41 @@ class IcdSession(Session):
         ['cholera syndrome']
         """
         return entities.terms(self._ctx, ref)
+
+    @checked
+    def compare(self, old: str, new: str | None = None, *,
+                chapters: Iterable[str] | str | None = None, workers: int | None = None,
+                progress: bool | None = None) -> pd.DataFrame:
+        """What changed from release ``old`` to release ``new`` (default: this session's
+        release): one row per entity that changed, ``change`` one of ``added``, ``removed``,
+        ``recoded``, ``moved``, ``retitled``, ``residual-changed`` (see
+        :func:`explorer.apis.icd.compare` for keys, kinds and columns).
+
+        Both releases are crawled at once (:meth:`classification` of each: concurrent,
+        paced by the host's adaptive limiter, kept in the payload store — a rerun makes no
+        request, an interrupted one resumes), then compared. ``chapters=["01"]`` crawls
+        only those chapters (an entity moved to another chapter then shows as removed and
+        added).
+
+        >>> import explorer
+        >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
+        >>> df = icd.compare("2024-01", "2025-01", chapters=["04"])
+        >>> df[["new_code", "change"]].values.tolist()
+        [['4A85.1', 'retitled'], ['4B00.0', 'retitled']]
+        """
+        search._icd11_only(self._ctx, "compare")
+        if isinstance(chapters, str):
+            chapters = [chapters]
+        chapters = [str(c).strip().upper() for c in chapters] if chapters else None
+        views = [self._ctx.with_release(revision=11, release=release_arg(r, self.provider))
+                 for r in (old, new or self.release)]
+        for ctx in views:
+            ctx.ensure()  # an unknown release fails here, before any crawl
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="explorer-compare") as pool:
+            futures = [pool.submit(entities.release_frame, ctx, chapters, workers=workers,
+                                   progress=progress) for ctx in views]
+            frames = [f.result() for f in futures]
+        return diff.compare(frames[0], frames[1])
 
     # -- words → codes --------------------------------------------------------------------------
     @checked

@@ -36,6 +36,7 @@ def test_ids_and_uris_are_not_upper_cased(icd_auth):
     (lambda icd: icd.tree("01", maxdepth=1), "maxdepth", "max_depth"),
     (lambda icd: icd.codes(["1A00"], error="ignore"), "error", "errors"),
     (lambda icd: icd.autocode("cholera", treshold=0.5), "treshold", "threshold"),
+    (lambda icd: icd.compare("2024-01", chapter="01"), "chapter", "chapters"),
     (lambda icd: icd.entity("257068234", fondation=True), "fondation", "foundation"),
     (lambda icd: explorer.icd.read_tabulation("x.txt", grouping=True), "grouping",
      "groupings"),
