@@ -10,7 +10,10 @@ Online: :class:`IcdSession` (from ``explorer.connect("icd", ...)``); offline, on
 * :func:`read_tabulation` reads WHO's SimpleTabulation file of a release (``.zip``, ``.txt``,
   ``.txt.gz``) into the same shape as ``IcdSession.tree``;
 * :func:`compare` tells what changed between two releases (files or frames;
-  ``IcdSession.compare`` does it over the API), one row per changed entity.
+  ``IcdSession.compare`` does it over the API), one row per changed entity;
+* :func:`read_mapping` reads WHO's ICD-10 ↔ ICD-11 mapping tables (which you download: they
+  are not covered by the ICD-11 licence, explorer ships none) and :func:`map_codes` maps a
+  column of codes through them.
 
 Show :data:`CITATION` wherever ICD-11 content is shown (WHO's terms of use, §1.3).
 
@@ -30,6 +33,7 @@ from .frames import (
     SEARCH_COLUMNS,
     TERM_COLUMNS,
 )
+from .mapping import MAPPED_COLUMNS, MAPPING_COLUMNS, map_codes, read_mapping
 from .session import IcdSession
 from .tabulation import read_tabulation
 from .tree import tree_frame
@@ -41,12 +45,16 @@ __all__ = [
     "CODE_COLUMNS",
     "COMPARE_COLUMNS",
     "ENTITY_COLUMNS",
+    "MAPPED_COLUMNS",
+    "MAPPING_COLUMNS",
     "PROVIDER",
     "RELEASE_COLUMNS",
     "SEARCH_COLUMNS",
     "TERM_COLUMNS",
     "IcdSession",
     "compare",
+    "map_codes",
+    "read_mapping",
     "read_tabulation",
     "tree_frame",
 ]

@@ -40,6 +40,7 @@ def test_ids_and_uris_are_not_upper_cased(icd_auth):
     (lambda icd: icd.entity("257068234", fondation=True), "fondation", "foundation"),
     (lambda icd: explorer.icd.read_tabulation("x.txt", grouping=True), "grouping",
      "groupings"),
+    (lambda icd: explorer.icd.read_mapping("mapping.zip", table=["x"]), "table", "tables"),
 ])
 def test_misspelt_keyword_names_the_real_one(icd_auth, call, wrong, right):
     with pytest.raises(ConfigurationError) as err:
