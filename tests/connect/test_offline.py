@@ -145,3 +145,34 @@ def test_a_misspelt_file_option_is_suggested():
     with pytest.raises(explorer.ConfigurationError) as caught:
         explorer.connect("icd", releas_file=ZIP_2024)
     assert "did you mean 'release_file'?" in caught.value.hint
+
+
+def test_the_widgets_work_on_a_downloaded_release(offline):
+    """IcdBrowser and WHO's coding tool on the offline session: no token anywhere, the file's
+    release, the private sandbox's URL; the ECT's cross-origin calls answer without auth."""
+    pytest.importorskip("anywidget")
+    from explorer.widgets import CodingTool, IcdBrowser
+
+    browser = IcdBrowser(offline)
+    browser.search("cholera")
+    assert browser.results["code"].iloc[0] == "1A00"
+    browser.select("1A00")
+    assert browser.entity["title"] == "Cholera"
+    assert browser.hierarchy.iloc[0]["code"] == "01"
+
+    tool = CodingTool(offline)
+    assert (tool.api_server_url, tool.api_secured, tool.release) == \
+        (offline.base_url, False, "2024-01")
+    tool._give_token(1)  # an ECT that asks anyway is told why, not given a token
+    assert tool.tokens_given == 0
+    # what the ECT in a notebook page (another origin) sends: a preflight, then the search
+    search = f"{offline.base_url}/icd/release/11/2024-01/mms/search"
+    origin = {"Origin": "http://127.0.0.1:8888"}
+    pre = requests.options(search, timeout=10, headers={
+        **origin, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "api-version, accept-language, content-type"})
+    assert pre.status_code == 204 and pre.headers["Access-Control-Allow-Origin"] == "*"
+    found = requests.post(search, timeout=10, data={"q": "cholera"},
+                          headers={**origin, "API-Version": "v2", "Accept-Language": "en"})
+    assert found.status_code == 200 and found.headers["Access-Control-Allow-Origin"] == "*"
+    assert found.json()["destinationEntities"][0]["theCode"] == "1A00"
