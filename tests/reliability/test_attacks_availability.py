@@ -435,6 +435,70 @@ def test_encodings_not_asked_for_are_refused(encoding, body):
     assert encoding.split(",")[0] in str(out.error) or "5,000,000" in str(out.error)
 
 
+# -- item 4: crawls and paging without end ------------------------------------------------------
+def test_pages_that_alternate_a_b_without_totals_are_refused():
+    """Item 4: a collection without totals whose next links serve page A, B, A, B… — each page
+    differs from the one before it, so only a fingerprint of every page seen catches it."""
+    from explorer.session import NextLink
+
+    def pages(request):
+        n = int(request.args.get("p", "0"))
+        rows = [{"id": "A"}] if n % 2 == 0 else [{"id": "B"}]
+        return json_answer({"entries": rows, "next": f"/list?p={n + 1}"})
+
+    with HttpServer(pages) as api:
+        session = plain(api.url)
+        out = within(10, session.frame, "/list", paging=NextLink(), progress=False)
+        assert isinstance(out.error, ApiError), out
+        assert "page 3 repeats a page" in str(out.error) and "limit=" in out.error.hint
+        assert len(api.requests()) == 3
+
+
+def test_a_collection_past_the_page_bound_is_an_error_never_a_silent_cut(monkeypatch):
+    """Item 4: at the sequential page bound the crawl stops with a typed error, never returns
+    part of the collection as if it were all; ``limit=`` below the bound is a chosen cut."""
+    from explorer.session import NextLink, paging
+
+    monkeypatch.setattr(paging, "MAX_SEQUENTIAL_PAGES", 20)
+
+    def pages(request):
+        n = int(request.args.get("p", "0"))
+        return json_answer({"entries": [{"id": n}], "next": f"/list?p={n + 1}"})
+
+    with HttpServer(pages) as api:
+        session = plain(api.url)
+        out = within(20, session.frame, "/list", paging=NextLink(), progress=False)
+        assert isinstance(out.error, ApiError), out
+        assert "more than 20 pages" in str(out.error) and "limit=" in out.error.hint
+        assert len(api.requests()) == 21
+        assert len(session.frame("/list", paging=NextLink(), limit=5, progress=False)) == 5
+
+
+def test_an_icd_hierarchy_with_a_cycle_is_stopped():
+    """Item 4: an entity listed as its own ancestor's child is a typed error naming it, after
+    a handful of requests (not a crawl that runs until max_entities)."""
+    release = "http://id.who.int/icd/release/11/2025-01/mms"
+
+    def icd(request):
+        path = request.path
+        if path == "/icd/release/11/mms":
+            return json_answer({"latestRelease": release, "release": [release]})
+        if path == "/icd/release/11/2025-01/mms":
+            return json_answer({"@id": release, "child": [f"{release}/1"],
+                                "availableLanguages": ["en"]})
+        key = path.rsplit("/", 1)[-1]
+        child = {"1": "2", "2": "3", "3": "1"}.get(key, "1")  # 1 -> 2 -> 3 -> 1
+        return json_answer({"@id": f"{release}/{key}", "classKind": "block", "code": "",
+                            "title": {"@value": key}, "child": [f"{release}/{child}"]})
+
+    with HttpServer(icd) as api:
+        session = connect("icd", base_url=api.url, auth=None, cache=False, progress=False)
+        out = within(20, session.classification)
+        assert isinstance(out.error, ApiError), out
+        assert "linked twice" in str(out.error) and f"{release}/1" in str(out.error)
+        assert len(api.requests()) < 10
+
+
 # -- item 5: token failures shared ------------------------------------------------------------
 def slow_500(request):
     time.sleep(1)
