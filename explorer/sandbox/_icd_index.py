@@ -33,7 +33,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ._icd_release import BLOCK, CHAPTER, Release, no_gc
+from .._gc import no_gc
+from ._icd_release import BLOCK, CHAPTER, Release
 
 __all__ = ["SearchIndex", "Hit", "LabelHit", "PROPS", "fold", "stem", "query_words"]
 

@@ -35,16 +35,16 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
-import gc
 import gzip
 import io
 import re
 import threading
 import zipfile
 from array import array
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .._gc import no_gc
 
 __all__ = [
     "CHAPTER",
@@ -262,19 +262,6 @@ def _columns(header: list[str]) -> dict[str, int]:
 
 def _key(lin_uri: str) -> str:
     return lin_uri.strip().split("/mms/", 1)[-1].strip("/")
-
-
-@contextmanager
-def no_gc():
-    """Pause the cyclic garbage collector while building big acyclic structures (it would
-    rescan the growing heap many times: ~40% of a parse)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def load_release(files: list[ReleaseFile]) -> Release:

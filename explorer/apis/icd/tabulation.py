@@ -40,24 +40,22 @@ beside any ICD-11 content: :data:`~explorer.apis.icd.frames.CITATION`).
 from __future__ import annotations
 
 import csv
-import gc
 import gzip
 import io
 import os
 import re
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..._gc import no_gc
 from ._args import checked
 from .frames import CITATION, ENTITY_COLUMNS
 
-__all__ = ["decode", "no_gc", "read_tabulation", "read_tsv", "release_of_stamp"]
+__all__ = ["decode", "read_tabulation", "read_tsv", "release_of_stamp"]
 
 _GROUPINGS = ["primary_tabulation", "grouping1", "grouping2", "grouping3", "grouping4",
               "grouping5"]
@@ -207,19 +205,6 @@ def _subtree_ends(depth: np.ndarray) -> np.ndarray:
         sel = depth == k
         out[sel] = nxt[1:][sel]
     return out
-
-
-@contextmanager
-def no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small acyclic objects (lists
-    of ids): its repeated scans of the growing heap would cost more than the building."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _bools(values: pd.Series) -> pd.Series:
