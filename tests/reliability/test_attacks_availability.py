@@ -436,10 +436,22 @@ def test_encodings_not_asked_for_are_refused(encoding, body):
 
 
 # -- item 4: crawls and paging without end ------------------------------------------------------
+def paged_list_fails(api: HttpServer, said: str, requests: int):
+    """``/list`` on ``api`` read with next links ends in an ``ApiError`` saying ``said`` (with
+    a ``limit=`` hint) after exactly ``requests`` requests; returns the session."""
+    from explorer.session import NextLink
+
+    session = plain(api.url)
+    out = within(20, session.frame, "/list", paging=NextLink(), progress=False)
+    assert isinstance(out.error, ApiError), out
+    assert said in str(out.error) and "limit=" in out.error.hint
+    assert len(api.requests()) == requests
+    return session
+
+
 def test_pages_that_alternate_a_b_without_totals_are_refused():
     """Item 4: a collection without totals whose next links serve page A, B, A, B… — each page
     differs from the one before it, so only a fingerprint of every page seen catches it."""
-    from explorer.session import NextLink
 
     def pages(request):
         n = int(request.args.get("p", "0"))
@@ -447,11 +459,7 @@ def test_pages_that_alternate_a_b_without_totals_are_refused():
         return json_answer({"entries": rows, "next": f"/list?p={n + 1}"})
 
     with HttpServer(pages) as api:
-        session = plain(api.url)
-        out = within(10, session.frame, "/list", paging=NextLink(), progress=False)
-        assert isinstance(out.error, ApiError), out
-        assert "page 3 repeats a page" in str(out.error) and "limit=" in out.error.hint
-        assert len(api.requests()) == 3
+        paged_list_fails(api, "page 3 repeats a page", requests=3)
 
 
 def test_a_collection_past_the_page_bound_is_an_error_never_a_silent_cut(monkeypatch):
@@ -466,11 +474,7 @@ def test_a_collection_past_the_page_bound_is_an_error_never_a_silent_cut(monkeyp
         return json_answer({"entries": [{"id": n}], "next": f"/list?p={n + 1}"})
 
     with HttpServer(pages) as api:
-        session = plain(api.url)
-        out = within(20, session.frame, "/list", paging=NextLink(), progress=False)
-        assert isinstance(out.error, ApiError), out
-        assert "more than 20 pages" in str(out.error) and "limit=" in out.error.hint
-        assert len(api.requests()) == 21
+        session = paged_list_fails(api, "more than 20 pages", requests=21)
         assert len(session.frame("/list", paging=NextLink(), limit=5, progress=False)) == 5
 
 
