@@ -149,7 +149,7 @@ class GopacsSession(Session):
 
         >>> import explorer
         >>> gopacs = explorer.connect("gopacs", sandbox=True)
-        >>> len(gopacs.machine_announcements(postal_code="3302", start="2025-06-01"))
+        >>> len(gopacs.machine_announcements(postal_code="6548", start="2025-06-01"))
         1
         """
         return self.frame("/machineannouncements", base="idcons_url", progress=False,
