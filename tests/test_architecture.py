@@ -211,10 +211,17 @@ PUBLIC = {
                       "NextLink", "NumberedPages", "OffsetLimit", "Provider", "Route", "Single",
                       "SpringPages", "environment_variables", "get", "module", "names",
                       "providers", "register", "unregister"],
+    "explorer.apis.icd": ["AUTOCODE_COLUMNS", "CHANGE_KINDS", "CITATION", "CODE_COLUMNS",
+                          "COMPARE_COLUMNS", "ENTITY_COLUMNS", "MAPPED_COLUMNS",
+                          "MAPPING_COLUMNS", "PROVIDER", "RELEASE_COLUMNS", "SEARCH_COLUMNS",
+                          "TERM_COLUMNS", "IcdSession", "compare", "map_codes", "read_mapping",
+                          "read_tabulation", "tree_frame"],
     "explorer.connect": ["connect"],
     "explorer.cli": ["main"],
     "explorer.sandbox": ["Emulator", "Faults", "Offline", "Sandbox", "emulators", "serve_files",
                          "shared", "start"],
+    "explorer.widgets": ["CodingTool", "CredentialForm", "DataGrid", "IcdBrowser", "ResourceView",
+                         "format_cell", "login"],
 }
 
 

@@ -11,8 +11,9 @@ How the limiter adapts (an AIMD rule on concurrency, plus a rate learned from th
 * a 429 or 503 (seen by the transport's retry, before it waits) halves the window — once per
   round trip, however many workers see it — and caps the *rate* at 90 % of the rate that was
   getting through; the cap then rises by 0.5 % a second, probing for more;
-* ``Retry-After`` pauses the whole pool: no new request starts until it has passed (the worker
-  that got it waits it out and retries, the others do not hammer meanwhile).
+* ``Retry-After`` (or the backoff) pauses the whole pool: no new request starts until it has
+  passed; the throttled request itself gives its slot back and queues for a new one, so its
+  retry waits out the pause and fits in the shrunk window (the others do not hammer meanwhile).
 
 One limiter serves one host of one session, shared by every call that runs at the same time
 (:meth:`explorer.session.Session.limiter`). ``workers=N`` pins a fixed pool instead (each worker
@@ -322,14 +323,30 @@ def _drive(lim: Limiter, next_task: Callable[[], tuple[Hashable, Callable[[], An
 
 
 def _in_slot(lim: Limiter, started: float, thunk: Callable[[], R]) -> R:
+    """Run ``thunk`` in the slot taken at ``started``. A throttled retry gives the slot back
+    and queues for a new one: it starts again only after the pause and within the window the
+    throttling shrank (otherwise every worker in flight would retry at once, over the limit)."""
     holding = lim._holding
     holding.depth = getattr(holding, "depth", 0) + 1
+    slot: list[float | None] = [started]
+
+    def throttled(status: int, wait: float) -> bool:
+        lim.throttle(status, wait)
+        if lim.fixed:
+            return False  # a plain pool: the worker backs off on its own
+        taken, slot[0] = slot[0], None
+        if taken is not None:
+            lim.release(taken, ok=False)
+        slot[0] = lim.acquire()
+        return True
+
     ok = False
     try:
-        with throttle_listener(lim.throttle):
+        with throttle_listener(throttled):
             result = thunk()
         ok = True
         return result
     finally:
         holding.depth -= 1
-        lim.release(started, ok)
+        if slot[0] is not None:
+            lim.release(slot[0], ok)

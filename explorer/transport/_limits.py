@@ -262,7 +262,8 @@ _listener = threading.local()
 
 @contextmanager
 def throttle_listener(listener: Any) -> Iterator[None]:
-    """Tell ``listener(status, wait_seconds)`` of every throttled retry on this thread."""
+    """Tell ``listener(status, wait_seconds)`` of every throttled retry on this thread; a
+    listener that returns true has waited itself (the retry then goes at once)."""
     previous = getattr(_listener, "fn", None)
     _listener.fn = listener
     try:
@@ -309,19 +310,23 @@ class BoundedRetry(Retry):
         return new
 
     def sleep(self, response: Any = None) -> None:
-        wait = None
+        """Wait before the next try: the server's ``Retry-After`` or the backoff, whichever is
+        longer (a ``Retry-After: 0`` does not turn the backoff off — as in urllib3), bounded by
+        ``max_wait`` and the deadline. A throttle listener (:func:`throttle_listener`) is told
+        first and may do the waiting itself (a pool queues the retry for a slot)."""
+        asked = None
         if response is not None and self.respect_retry_after_header:
-            wait = retry_after(response.headers.get("Retry-After"))
-            if wait is not None and wait > self.max_wait:
-                raise WaitTooLong(response.status, wait, self.max_wait)
-            listener = getattr(_listener, "fn", None)
-            if listener is not None and response.status in (429, 503):
-                listener(response.status, wait if wait is not None else self.get_backoff_time())
-        if wait is None:
-            wait = self.get_backoff_time()
+            asked = retry_after(response.headers.get("Retry-After"))
+            if asked is not None and asked > self.max_wait:
+                raise WaitTooLong(response.status, asked, self.max_wait)
+        wait = max(asked or 0.0, self.get_backoff_time())
         item = current()
         if item is not None and wait >= item.remaining():
             raise DeadlineExceeded(item.limits.deadline)
+        listener = getattr(_listener, "fn", None)
+        throttled = response is not None and response.status in (429, 503)
+        if listener is not None and throttled and listener(response.status, wait):
+            return
         if wait > 0:
             time.sleep(wait)
 

@@ -45,6 +45,8 @@ _STATIC = Path(__file__).with_name("static")
 DISPLAY_CHARS = 200
 #: The longest text sent for a hover (the "full value").
 FULL_CHARS = 5000
+#: A column whose texts are all this short is as wide as its longest text (else: 90% of them).
+SHORT_CHARS = 16
 #: Height of a grid row in CSS pixels (the JavaScript uses the same constant).
 ROW_HEIGHT = 26
 
@@ -149,7 +151,7 @@ class _Column:
     numeric, case-insensitive) and here by :meth:`sort_key` alike."""
 
     __slots__ = ("_ranks", "align", "codes", "cut", "empty", "label", "ordered", "source",
-                 "texts", "width")
+                 "texts", "typical", "width")
 
     def __init__(self, label: str, source: int, series: pd.Series) -> None:
         self.label, self.source = label, source
@@ -175,6 +177,10 @@ class _Column:
         self.cut = [i for i, t in enumerate(texts) if len(t) >= DISPLAY_CHARS and t[-1] == "…"]
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         typical = int(np.quantile(lengths[self.codes], 0.9)) if len(self.codes) else 0
+        longest = int(lengths.max()) if len(lengths) else 0
+        if longest <= SHORT_CHARS:  # codes, ids, dates: short texts are never cut
+            typical = longest
+        self.typical = typical  # the column with the longest texts takes the spare width
         # about 8 px a character at 13 px, 16 px of padding; room for the header and its arrow
         self.width = int(max(min(typical, 40) * 8 + 20, min(len(label), 24) * 8.5 + 34, 48))
 
@@ -184,7 +190,8 @@ class _Column:
         return {"label": self.label, "dict": self.texts,
                 "codes": memoryview(self.codes.astype(dtype).tobytes()),
                 "bits": np.dtype(dtype).itemsize * 8, "ordered": self.ordered,
-                "cut": self.cut, "align": self.align, "width": self.width}
+                "cut": self.cut, "align": self.align, "width": self.width,
+                "chars": self.typical}
 
     def ranks(self) -> np.ndarray:
         """Per distinct text, its place in ascending order; empty texts last."""
@@ -255,6 +262,9 @@ class DataGrid(anywidget.AnyWidget):
     sort_by = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     #: Sort direction.
     ascending = traitlets.Bool(True).tag(sync=True)
+    #: The column that takes the width the columns leave free (``None``: the text column with
+    #: the longest texts); a column the user resized keeps its width.
+    stretch = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     #: Greatest CSS height of the whole widget (toolbar, header, rows); fewer rows, less.
     height = traitlets.Unicode("320px").tag(sync=True)
     #: The encoded display texts (see ``_Column``); only what is offered.
@@ -265,8 +275,9 @@ class DataGrid(anywidget.AnyWidget):
                  visible_columns: Sequence[Any] | None = None,
                  height: str = "320px",
                  on_select: Callable[[pd.Series], Any] | None = None,
+                 stretch: str | None = None,
                  **kwargs: Any) -> None:
-        super().__init__(height=height, **kwargs)
+        super().__init__(height=height, stretch=stretch, **kwargs)
         self._offered = None if columns is None else list(columns)
         self._frame = pd.DataFrame()
         self._columns: list[_Column] = []

@@ -2,7 +2,8 @@
 
 JupyterLab serves a temporary copy of ``notebooks/`` on 127.0.0.1 (a free port, a known token);
 Debian's ``chromium`` runs the cells, fills the ICD form (Use sandbox), clicks Connect, searches
-in the ICD browser widget and checks the rendered results table. A screenshot goes to
+in the ICD browser widget, checks the results grid, opens a result and sees WHO's coding tool
+ready. Screenshots go to
 ``test-artifacts/``. Without chromium, Playwright or JupyterLab the test is skipped, saying why.
 """
 
@@ -53,10 +54,15 @@ def lab(tmp_path_factory):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("ICD_", "ITCARE_", "GOPACS_", "JINDEXE_"))}
     home = tmp_path_factory.mktemp("home")
+    settings = home / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)  # no "news?" toast over the widgets
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     env.update(TQDM_DISABLE="1", JUPYTER_CONFIG_DIR=str(home / "config"),
                JUPYTER_RUNTIME_DIR=str(home / "runtime"),
                JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"))
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+               # the kernels import explorer from this checkout
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])))
     log = open(root / "lab.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
@@ -121,29 +127,38 @@ def test_quickstart_form_connect_search(lab):
             checkbox = form.locator(".widget-checkbox input[type=checkbox]")
             if not checkbox.is_checked():
                 checkbox.check()
-            assert "Using the embedded sandbox" in form.inner_text()
+            # the form redraws after the kernel has seen the switch: wait for it, don't peek
+            form.get_by_text("Using the embedded sandbox").wait_for()
             connect.click()
             form.locator(".explorer-connected").wait_for()
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.explorer-connected')]"
+                ".some(e => e.innerText.includes('expires in'))")
             status = form.inner_text()
             assert "Connected to WHO ICD API [sandbox]" in status and "expires in" in status
 
-            # the ICD browser: type a query, click Search, read the rendered table
-            query = page.locator("input[placeholder^='search ICD-11']").last
+            # the ICD browser: type a query, press Enter, read the results grid
+            xib = page.locator(".xib").last
+            query = xib.locator(".xib-query input")
             query.wait_for()
             page.wait_for_function(
-                "() => [...document.querySelectorAll(\"input[placeholder^='search ICD-11']\")]"
+                "() => [...document.querySelectorAll('.xib .xib-query input')]"
                 ".some(e => !e.disabled)")
-            query.fill("tuberculosis")
+            query.fill("congenital tuberculosis")  # the grid draws only the rows in view
             query.press("Enter")
-            table = page.locator("table.explorer-results").last
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('table.explorer-results')]"
-                ".some(t => t.innerText.includes('KA61.0'))")
-            text = table.inner_text()
-            assert "KA61.0" in text and "Congenital tuberculosis" in text
-            headers = table.locator("th").all_inner_texts()
-            assert headers[:2] == ["code", "title"]
-            table.scroll_into_view_if_needed()
+            row = xib.locator(".xib-results .xg-row[data-v='0']", has_text="KA61.0")
+            row.wait_for()
+            assert "Congenital tuberculosis" in row.inner_text()
+            headers = xib.locator(".xib-results .xg-hcell").all_inner_texts()
+            assert [h.strip() for h in headers[:2]] == ["code", "title"]
+            # a click on the result opens it
+            row.click()
+            xib.locator(".xib-entity h3", has_text="Congenital tuberculosis").wait_for()
+            xib.locator(".xib-tree .xib-node.xib-current", has_text="KA61.0").wait_for()
+            xib.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "quickstart-browser-widget.png"))
+            # WHO's coding tool, further down, is ready to type in
+            page.locator(".xct input.ctw-input.apiInitializationCompleted").wait_for()
         finally:
             page.screenshot(path=str(ARTIFACTS / "quickstart-browser.png"), full_page=True)
             browser.close()

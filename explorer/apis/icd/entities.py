@@ -23,8 +23,8 @@ from . import frames as F
 from ._context import ICD10_LANGUAGES, Context
 from .tree import CrawlLimit, tree_frame, walk
 
-__all__ = ["ID", "ancestors", "chapters", "children", "code", "codes", "entity", "releases",
-           "resolve", "terms", "tree"]
+__all__ = ["ID", "ancestors", "chapters", "children", "code", "codes", "entity", "normalize",
+           "release_frame", "releases", "resolve", "terms", "tree"]
 
 #: an MMS id, possibly a residual (``/other``, ``/unspecified``)
 ID = re.compile(r"\d{4,}(?:/(?:other|unspecified))?")
@@ -56,8 +56,14 @@ def _kind(ctx: Context, ref: str) -> str:
     return "code"
 
 
+def normalize(code: str) -> str:
+    """A code as WHO writes it: stripped, upper case (``"1a00"`` → ``"1A00"``, also
+    postcoordinated clusters). Ids and URIs are never changed (they are not codes)."""
+    return code.strip().upper()
+
+
 def _codeinfo(ctx: Context, code: str) -> dict[str, Any]:
-    code = code.strip()
+    code = normalize(code)
     ctx.ensure()  # its errors (release, language) are not this code's
     hint = ("check the code; blocks (ranges like 1A00-1A0Z) have no code: use entity(id) "
             "or tree(); search() finds codes from words")
@@ -89,6 +95,7 @@ def _resolve(ctx: Context, ref: str, include: str | None = None) -> dict[str, An
             return ctx.fetch_uri(f"http://id.who.int/icd/release/11/{ctx.release}/"
                                  f"{ctx.linearization}/{ref}", include)
         if ctx.revision == 10:
+            ref = normalize(ref)
             return ctx.fetch_uri(f"http://id.who.int/icd/release/10/{ctx.release}/{ref}")
     except NotFound as exc:
         raise _not_found(ctx, exc, f"{'code' if ctx.revision == 10 else kind} {ref!r}",
@@ -297,6 +304,16 @@ def tree(ctx: Context, ref: str | None = None, *, max_depth: int | None = None,
             *ctx.root_segments(ctx.release))), redact=ctx.redact, hint=exc.hint) from None
     return tree_frame(payloads, language=ctx.language, root_depth=where.depth,
                       root_chapter=where.chapter, root_parent_code=where.parent_code)
+
+
+def release_frame(ctx: Context, chapters: list[str] | None = None, *,
+                  workers: int | None = None, progress: bool | None = None) -> pd.DataFrame:
+    """The entity frame of the context's release: every entity (:func:`tree` of the
+    release), or the subtrees of ``chapters`` (codes such as ``"01"``), one after the other."""
+    if not chapters:
+        return tree(ctx, None, workers=workers, progress=progress)
+    frames = [tree(ctx, chapter, workers=workers, progress=progress) for chapter in chapters]
+    return pd.concat(frames, ignore_index=True)
 
 
 def terms(ctx: Context, ref: str) -> pd.DataFrame:

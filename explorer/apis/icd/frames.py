@@ -31,6 +31,7 @@ from ...errors import ApiError
 
 __all__ = [
     "AUTOCODE_COLUMNS",
+    "CITATION",
     "CODE_COLUMNS",
     "ENTITY_COLUMNS",
     "RELEASE_COLUMNS",
@@ -54,6 +55,10 @@ __all__ = [
     "strings",
 ]
 
+#: WHO's citation (ICD-11 terms of use, §1.3), to show wherever ICD-11 content is shown.
+CITATION = ("International Classification of Diseases, Eleventh Revision (ICD-11), World Health "
+            "Organization (WHO) 2019/2021 https://icd.who.int/browse11. Licensed under Creative "
+            "Commons Attribution-NoDerivatives 3.0 IGO licence (CC BY-ND 3.0 IGO).")
 #: Columns of entity, children, ancestors, chapters and tree frames (and read_tabulation).
 ENTITY_COLUMNS: list[str] = [
     "id", "code", "title", "class_kind", "depth", "parent_id", "parent_code", "chapter",

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -39,7 +40,8 @@ import pandas as pd
 from ...errors import ConfigurationError
 from ...session import Session
 from ...session.store import open_store
-from . import entities, search
+from . import diff, entities, search
+from ._args import checked
 from ._context import Context, release_arg
 from ._source import DEFAULT_EXPIRE, Payloads
 from .tree import MAX_ENTITIES
@@ -127,6 +129,7 @@ class IcdSession(Session):
                                            release=release_arg(release, self.provider))
         return view
 
+    @checked
     def icd10(self, release: str | None = None) -> IcdSession:
         """An ICD-10 view of this session (same connection, token and payloads).
 
@@ -137,6 +140,7 @@ class IcdSession(Session):
         """
         return self._facade(revision=10, release=release)
 
+    @checked
     def icd11(self, release: str | None = None) -> IcdSession:
         """An ICD-11 MMS view of this session (same connection, token and payloads)."""
         return self._facade(revision=11, release=release)
@@ -178,6 +182,7 @@ class IcdSession(Session):
         """
         return self._ctx.release
 
+    @checked
     def releases(self) -> pd.DataFrame:
         """The releases the server lists, newest first.
 
@@ -191,6 +196,7 @@ class IcdSession(Session):
         return entities.releases(self._ctx)
 
     # -- entities -------------------------------------------------------------------------------
+    @checked
     def chapters(self, *, workers: int | None = None,
                  progress: bool | None = None) -> pd.DataFrame:
         """The chapters of the release (entity columns, ``depth`` 1).
@@ -202,6 +208,7 @@ class IcdSession(Session):
         """
         return entities.chapters(self._ctx, workers=workers, progress=progress)
 
+    @checked
     def entity(self, ref: str, *, foundation: bool | None = None) -> pd.Series:
         """One entity by id (``"257068234"``, ``"1646490591/other"``), URI or code.
 
@@ -216,6 +223,7 @@ class IcdSession(Session):
         """
         return entities.entity(self._ctx, ref, foundation=foundation)
 
+    @checked
     def code(self, code: str) -> pd.Series:
         """One code as a Series (:data:`~explorer.apis.icd.frames.CODE_COLUMNS`).
 
@@ -230,6 +238,7 @@ class IcdSession(Session):
         """
         return entities.code(self._ctx, code)
 
+    @checked
     def codes(self, codes: Iterable[str], *, errors: str = "raise", workers: int | None = None,
               progress: bool | None = None) -> pd.DataFrame:
         """Many codes, fetched concurrently; one row per code, in the order given.
@@ -245,6 +254,7 @@ class IcdSession(Session):
         return entities.codes(self._ctx, codes, errors=errors, workers=workers,
                               progress=progress)
 
+    @checked
     def children(self, ref: str, *, workers: int | None = None,
                  progress: bool | None = None) -> pd.DataFrame:
         """The direct children of a code, id or URI (entity columns), in WHO's order.
@@ -256,6 +266,7 @@ class IcdSession(Session):
         """
         return entities.children(self._ctx, ref, workers=workers, progress=progress)
 
+    @checked
     def ancestors(self, ref: str) -> pd.DataFrame:
         """The ancestors of a code, id or URI: chapter first, direct parent last.
 
@@ -266,6 +277,7 @@ class IcdSession(Session):
         """
         return entities.ancestors(self._ctx, ref)
 
+    @checked
     def tree(self, ref: str | None = None, *, max_depth: int | None = None,
              workers: int | None = None, progress: bool | None = None) -> pd.DataFrame:
         """The whole subtree of a chapter, block or category (root included), in tree order —
@@ -285,6 +297,7 @@ class IcdSession(Session):
         return entities.tree(self._ctx, ref, max_depth=max_depth, workers=workers,
                              progress=progress)
 
+    @checked
     def classification(self, *, workers: int | None = None,
                        progress: bool | None = None) -> pd.DataFrame:
         """Every entity of the release (chapters, blocks, categories) as one DataFrame, in
@@ -299,6 +312,7 @@ class IcdSession(Session):
         """
         return self.tree(workers=workers, progress=progress)
 
+    @checked
     def terms(self, ref: str) -> pd.DataFrame:
         """Every term of an entity as long rows: ``kind`` (``synonym``, ``narrower_term``,
         ``inclusion``, ``exclusion``, ``index_term``, ``child_elsewhere``,
@@ -311,7 +325,43 @@ class IcdSession(Session):
         """
         return entities.terms(self._ctx, ref)
 
+    @checked
+    def compare(self, old: str, new: str | None = None, *,
+                chapters: Iterable[str] | str | None = None, workers: int | None = None,
+                progress: bool | None = None) -> pd.DataFrame:
+        """What changed from release ``old`` to release ``new`` (default: this session's
+        release): one row per entity that changed, ``change`` one of ``added``, ``removed``,
+        ``recoded``, ``moved``, ``retitled``, ``residual-changed`` (see
+        :func:`explorer.apis.icd.compare` for keys, kinds and columns).
+
+        Both releases are crawled at once (:meth:`classification` of each: concurrent,
+        paced by the host's adaptive limiter, kept in the payload store — a rerun makes no
+        request, an interrupted one resumes), then compared. ``chapters=["01"]`` crawls
+        only those chapters (an entity moved to another chapter then shows as removed and
+        added).
+
+        >>> import explorer
+        >>> icd = explorer.connect("icd", sandbox=True, cache=False, progress=False)
+        >>> df = icd.compare("2024-01", "2025-01", chapters=["04"])
+        >>> df[["new_code", "change"]].values.tolist()
+        [['4A85.1', 'retitled'], ['4B00.0', 'retitled']]
+        """
+        search._icd11_only(self._ctx, "compare")
+        if isinstance(chapters, str):
+            chapters = [chapters]
+        chapters = [str(c).strip().upper() for c in chapters] if chapters else None
+        views = [self._ctx.with_release(revision=11, release=release_arg(r, self.provider))
+                 for r in (old, new or self.release)]
+        for ctx in views:
+            ctx.ensure()  # an unknown release fails here, before any crawl
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="explorer-compare") as pool:
+            futures = [pool.submit(entities.release_frame, ctx, chapters, workers=workers,
+                                   progress=progress) for ctx in views]
+            frames = [f.result() for f in futures]
+        return diff.compare(frames[0], frames[1])
+
     # -- words → codes --------------------------------------------------------------------------
+    @checked
     def search(self, q: str, *, chapters: Iterable[str] | str | None = None,
                subtrees: Iterable[str] | str | None = None, flexible: bool = False,
                medical_coding: bool = True, properties: Iterable[str] | str | None = None,
@@ -333,6 +383,7 @@ class IcdSession(Session):
                              flexible=flexible, medical_coding=medical_coding,
                              properties=properties, foundation=foundation)
 
+    @checked
     def autocode(self, texts: Iterable[str] | str, *, threshold: float | None = None,
                  subtrees: Iterable[str] | str | None = None, workers: int | None = None,
                  progress: bool | None = None) -> pd.DataFrame:

@@ -33,6 +33,7 @@ function decode(data) {
     cut: new Set(c.cut || []),
     align: c.align,
     width: c.width,
+    chars: c.chars || 0,
   }));
   return { n, columns, byLabel: new Map(columns.map((c) => [c.label, c])) };
 }
@@ -129,7 +130,35 @@ function render({ model, el: host }) {
   let keyTimer = null;
   const widths = new Map(); // label -> px, kept while the widget lives (user resizes)
 
+  let grow = -1; // the shown column that takes the spare width, and how much it takes
+  let spare = 0;
   const width = (c) => widths.get(c.label) || c.width;
+  const shownWidth = (i) => width(shown[i]) + (i === grow ? spare : 0);
+
+  // Room left of the grid's width goes to the text column with the longest texts (not one
+  // the user sized):
+  // long titles are not cut while the grid shows empty space.
+  function fit() {
+    let total = 0;
+    let best = -1;
+    const wanted = model.get("stretch");
+    shown.forEach((c, i) => {
+      total += width(c);
+      if (c.align !== "right" && !widths.has(c.label) &&
+          (best < 0 || c.chars > shown[best].chars)) best = i;
+    });
+    const named = shown.findIndex((c) => c.label === wanted && !widths.has(c.label));
+    if (named >= 0) best = named;
+    const room = Math.max(0, Math.floor(scroller.clientWidth - total - 1));
+    const changed = room !== spare || best !== grow;
+    grow = room > 0 ? best : -1;
+    spare = grow < 0 ? 0 : room;
+    if (changed) {
+      shown.forEach((_c, i) => canvas.style.setProperty(`--xg-w${i}`, `${shownWidth(i)}px`));
+      measureColumns();
+    }
+    return changed;
+  }
 
   // The height is a maximum: a grid of a few rows is only as tall as they are.
   function setHeight() {
@@ -172,12 +201,15 @@ function render({ model, el: host }) {
       head.append(cell);
       canvas.style.setProperty(`--xg-w${i}`, `${width(c)}px`);
     });
+    grow = -1;
+    spare = 0;
     measureColumns();
+    fit();
   }
 
   function measureColumns() {
     colLeft = [0];
-    for (const c of shown) colLeft.push(colLeft[colLeft.length - 1] + width(c));
+    shown.forEach((_c, i) => colLeft.push(colLeft[colLeft.length - 1] + shownWidth(i)));
     canvas.style.setProperty("--xg-total", `${colLeft[colLeft.length - 1]}px`);
   }
 
@@ -416,13 +448,15 @@ function render({ model, el: host }) {
     const i = Array.prototype.indexOf.call(head.children, cell);
     const c = shown[i];
     const x0 = event.clientX;
-    const w0 = width(c);
+    const w0 = shownWidth(i);
     grip.setPointerCapture(event.pointerId);
     const move = (e) => {
       const w = Math.max(MIN_W, Math.round(w0 + e.clientX - x0));
       widths.set(c.label, w);
       canvas.style.setProperty(`--xg-w${i}`, `${w}px`);
+      if (i === grow) spare = 0;
       measureColumns();
+      fit();
       schedule();
     };
     const up = () => {
@@ -550,8 +584,16 @@ function render({ model, el: host }) {
     schedule();
   };
   model.on("change:height", onHeight);
+  const onStretch = () => {
+    fit();
+    schedule();
+  };
+  model.on("change:stretch", onStretch);
 
-  const resize = new ResizeObserver(() => schedule());
+  const resize = new ResizeObserver(() => {
+    fit();
+    schedule();
+  });
   resize.observe(scroller);
 
   setHeight();
@@ -571,6 +613,7 @@ function render({ model, el: host }) {
     model.off("change:ascending", onSort);
     model.off("change:selected", onSelected);
     model.off("change:height", onHeight);
+    model.off("change:stretch", onStretch);
     root.remove();
   };
 }
