@@ -114,7 +114,8 @@ class CredentialForm(w.VBox):
         self.inputs["use_sandbox"] = w.Checkbox(
             value=offered and not has_real, description="Use sandbox", indent=False,
             disabled=not offered,
-            layout=w.Layout() if offered else w.Layout(display="none"),
+            layout=w.Layout(width="auto", margin="0 1.5em 0 0") if offered
+            else w.Layout(display="none"),
             tooltip="the embedded sandbox on 127.0.0.1: seeded data, no real credentials")
         self.mode = w.HTML()
         self.connect_button = w.Button(description="Connect", button_style="primary",
@@ -132,10 +133,12 @@ class CredentialForm(w.VBox):
         self.connect_button.on_click(lambda _b: self.connect())
         super().__init__(children=[
             self.title, *main, self.advanced,
-            w.HBox([self.inputs["use_sandbox"], self.mode]),
+            w.HBox([self.inputs["use_sandbox"], self.mode],
+                   layout=w.Layout(align_items="center", flex_flow="row wrap")),
             w.HBox([self.connect_button, self.busy.widget]),
             self.message, self.status,
         ])
+        self.add_class("explorer-credential-form")
         self._on_mode()
 
     # -- building -----------------------------------------------------------------------------
