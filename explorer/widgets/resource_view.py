@@ -42,6 +42,29 @@ __all__ = ["ResourceView", "filter_tooltip", "filter_widget"]
 ANY = "any"
 #: Each filter cell is at least this wide: two or three filters a row in a notebook cell.
 _CELL_WIDTH = "17em"
+#: ipywidgets' TagsInput draws only its text box, as wide as its placeholder: here the whole
+#: box takes the filter's cell, with a border like the other inputs, the text box the rest of
+#: the row after the tags.
+_CSS = """<style>
+.explorer-resource-view .jupyter-widget-tagsinput {
+  box-sizing: border-box; min-height: var(--jp-widgets-inline-height); padding: 0 2px;
+  border: var(--jp-widgets-input-border-width) solid var(--jp-widgets-input-border-color);
+  background: var(--jp-widgets-input-background-color);
+}
+.explorer-resource-view .jupyter-widget-tagsinput:focus-within {
+  border-color: var(--jp-widgets-input-focus-border-color);
+}
+.explorer-resource-view .jupyter-widget-tagsinput > div:has(> .jupyter-widget-taginput) {
+  flex: 1 1 4em; min-width: 4em;
+}
+.explorer-resource-view .jupyter-widget-tagsinput .jupyter-widget-tag {
+  height: calc(var(--jp-widgets-inline-height) - 4px);
+  line-height: calc(var(--jp-widgets-inline-height) - 4px);
+}
+.explorer-resource-view .jupyter-widget-tagsinput input.jupyter-widget-taginput {
+  width: 100%; box-sizing: border-box; border: 0; background: transparent;
+}
+</style>"""
 
 
 def filter_tooltip(flt: Filter) -> str:
@@ -170,9 +193,11 @@ class ResourceView(w.VBox):
         bar = w.HBox([self.collection, self.limit, self.load_button, self.busy.widget],
                      layout=w.Layout(align_items="center", flex_flow="row wrap",
                                      grid_gap="8px"))
-        super().__init__(children=[self.header, bar, self.about, self.filter_box,
+        style = w.HTML(_CSS, layout=w.Layout(display="none"))
+        super().__init__(children=[style, self.header, bar, self.about, self.filter_box,
                                    self.message, self.summary, self.grid],
                          layout=w.Layout(width="100%", max_width="100%"))
+        self.add_class("explorer-resource-view")
         self._attach(session)
 
     # -- connection -----------------------------------------------------------------------------
