@@ -106,9 +106,11 @@ class Lab:
         return name
 
     def run_all(self, page: Any, name: str) -> None:
-        """Open notebook ``name``, pick its kernel if asked, wait for it, Run All Cells."""
+        """Open notebook ``name`` (alone: a new, empty workspace, not the tabs of the tests
+        before), pick its kernel if asked, wait for it, Run All Cells."""
         sync_api = playwright()
-        page.goto(f"{self.url}/lab/tree/{name}?token={self.token}")
+        workspace = secrets.token_hex(6)
+        page.goto(f"{self.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={self.token}")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=KERNEL_MS)
         select = page.locator(".jp-Dialog button:has-text('Select')")
         try:  # JupyterLab may ask which kernel to start: the notebook's own (Python 3)
