@@ -126,10 +126,10 @@ def test_icd_browser_and_coding_tool_in_jupyterlab(lab, page, notebook):
         assert clip.splitlines()[:2] == [
             "code\ttitle\tchapter\turi",
             "1A00\tCholera\t01\thttp://id.who.int/icd/release/11/2025-01/mms/257068234"]
+        shot(xib, "readme/icd-browser")
         xib.locator("button:has-text('Save CSV')").click()
         wait_text(page, ".xib", "Saved 1 row to")
         assert (lab.root / "icd-basket.csv").read_text().startswith("code,title,")
-        shot(xib, "readme/icd-browser")
         # a breadcrumb link opens that entity
         entity.locator(".xib-crumbs a", has_text="1A00-1A0Z").click()
         entity.locator("h3", has_text="Bacterial intestinal infections").wait_for()
