@@ -2,8 +2,8 @@
 
 A copy of ``notebooks/00-quickstart.ipynb`` runs top to bottom; Chromium fills the ICD form (Use
 sandbox), clicks Connect, searches in the ICD browser widget, checks the results grid, opens a
-result and sees WHO's coding tool ready. Screenshots go to ``test-artifacts/``. Fixtures and
-helpers: ``conftest.py``, ``_lab.py``.
+result and sees WHO's coding tool ready; each widget inside its cell (``_lab.layout``).
+Screenshots go to ``test-artifacts/``. Fixtures and helpers: ``conftest.py``, ``_lab.py``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from ._lab import NOTEBOOKS, shot
+from ._lab import NOTEBOOKS, layout, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -34,6 +34,7 @@ def test_quickstart_form_connect_search(lab, page, notebook):
     form.locator(".explorer-connected", has_text="expires in").wait_for()
     status = form.inner_text()
     assert "Connected to WHO ICD API [sandbox]" in status and "expires in" in status
+    layout(form)
 
     # the ICD browser: type a query, press Enter, read the results grid
     xib = page.locator(".xib").last
@@ -52,10 +53,12 @@ def test_quickstart_form_connect_search(lab, page, notebook):
     row.click()
     xib.locator(".xib-entity h3", has_text="Congenital tuberculosis").wait_for()
     xib.locator(".xib-tree .xib-node.xib-current", has_text="KA61.0").wait_for()
+    layout(xib)
     xib.scroll_into_view_if_needed()
     shot(page, "quickstart-browser-widget")
     # WHO's coding tool, further down, is ready to type in
     tool = page.locator(".xct input.ctw-input.apiInitializationCompleted")
     tool.wait_for(timeout=60_000)
     tool.scroll_into_view_if_needed()
+    layout(page.locator(".xct"))
     shot(page, "quickstart-coding-tool")
