@@ -48,7 +48,9 @@ def _column(view, label: str) -> list[str]:
     header.scroll_into_view_if_needed()
     index = grid.locator(".xg-hcell").evaluate_all(
         "(hs, l) => hs.findIndex((h) => h.dataset.label === l)", label)
-    return grid.locator(f".xg-row .xg-cell[aria-colindex='{index + 1}']").all_inner_texts()
+    cells = grid.locator(f".xg-row .xg-cell[aria-colindex='{index + 1}']")
+    cells.first.wait_for()  # the grid draws the columns scrolled into view on the next frame
+    return cells.all_inner_texts()
 
 
 def test_resource_view_load_and_filter(page, notebook):
@@ -104,11 +106,11 @@ def test_resource_view_load_and_filter(page, notebook):
         view.get_by_text("48 rows × 53 columns of instances").wait_for()
         said = wait_output(page, "LOADED 48 rows")
         assert "environments ['QA']; excluded from the patch party [True]" in said, said
+        view.locator(".xg-info", has_text="48 rows").wait_for()  # the grid has the new rows
         assert view.locator(".xg-row[data-v='0']").inner_text() != first_before
         shown = _column(view, "environment")
         assert shown and set(shown) == {"QA"}, shown
         view.locator(".xg-scroll").evaluate("e => { e.scrollLeft = 0; }")
-        assert "48 rows" in view.locator(".xg-info").inner_text()
         figures["filtered"] = layout(view)
         shot(output_of(view), "readme/resource-view")
     finally:
