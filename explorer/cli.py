@@ -6,7 +6,8 @@
 
 ``<api>`` is any registered provider (``explorer.apis.names()``). Add ``--sandbox`` to
 ``token``/``get`` to use the embedded sandbox. Credentials come from the environment or a
-``.env`` file, as ``connect`` reads them. Errors print one clear line, exit code 1.
+``.env`` file, as ``connect`` reads them. Errors print one clear line, exit code 1. Output
+cut short by the reader (``explorer get … | head -1``) ends quietly, exit code 0.
 
 >>> main(["get", "icd", "/icd/entity", "--sandbox"])  # doctest: +ELLIPSIS
 {
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from . import apis
@@ -49,6 +51,32 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); the exit code.
+
+    A reader that stops reading (``| head``) is not an error: the rest of the output is
+    dropped and the exit code is 0, without a traceback.
+    """
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a closed pipe shows here, while we can still say what to do
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 0
+    return code
+
+
+def _quiet_stdout() -> None:
+    """Send whatever is still buffered for stdout nowhere: Python flushes stdout again at
+    exit, and a closed pipe would print "Exception ignored … BrokenPipeError" there."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no file descriptor (a captured stdout): nothing to do
+        pass
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "sandbox":
         from .sandbox.cli import run

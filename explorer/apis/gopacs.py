@@ -14,6 +14,7 @@ public reporting (cleared buckets); both become UTC datetimes in the declared co
 >>> profile = gopacs.announcement_profile(gopacs.announcements(limit=1).iloc[0])
 >>> list(profile.columns[2:])
 ['quarter', 'start', 'end', 'requiredMW', 'remainingMW']
+>>> ax = plot_profile(profile)        # a step plot (matplotlib, from the notebooks extra)
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from ..session.collections import timestamp
 from ..session.frames import TIME_DTYPE, parse_times, to_frame, to_series
 from ..session.session import object_of
 
-__all__ = ["ANNOUNCEMENT", "CLEARED_BUCKET", "PROVIDER", "GopacsSession"]
+__all__ = ["ANNOUNCEMENT", "CLEARED_BUCKET", "PROVIDER", "GopacsSession", "plot_profile"]
 
 QUARTER = pd.Timedelta(minutes=15)
 
@@ -149,7 +150,7 @@ class GopacsSession(Session):
 
         >>> import explorer
         >>> gopacs = explorer.connect("gopacs", sandbox=True)
-        >>> len(gopacs.machine_announcements(postal_code="3302", start="2025-06-01"))
+        >>> len(gopacs.machine_announcements(postal_code="6548", start="2025-06-01"))
         1
         """
         return self.frame("/machineannouncements", base="idcons_url", progress=False,
@@ -199,6 +200,24 @@ class GopacsSession(Session):
         if not parts:
             return _typed(pd.DataFrame({c: [] for c in PROFILE_COLUMNS}), ("start", "end"))
         return pd.concat(parts, ignore_index=True)
+
+    def plot_profile(self, announcement: Any, *, ax: Any = None) -> Any:
+        """A step plot of the MW profile of ``announcement`` (as for
+        :meth:`announcement_profile`), titled with its problem area; returns the Axes.
+
+        >>> import explorer
+        >>> gopacs = explorer.connect("gopacs", sandbox=True)
+        >>> ax = gopacs.plot_profile(gopacs.announcements(limit=1, progress=False).iloc[0])
+        >>> ax.get_title(loc="left").startswith("Congestion profile — Regio ")
+        True
+        """
+        if not isinstance(announcement, (Mapping, pd.Series, pd.DataFrame)):
+            announcement = self._announcement(str(announcement))
+        title = None
+        if isinstance(announcement, (Mapping, pd.Series)):
+            area = announcement.get("problemAreaDescription")
+            title = f"Congestion profile — {area}" if area else None
+        return plot_profile(self.announcement_profile(announcement), title=title, ax=ax)
 
     def ean_effectivity(self, announcement: Any) -> pd.DataFrame:
         """EAN solving effectivity of one announcement, one row per EAN (needs the API key).
@@ -344,6 +363,57 @@ class GopacsSession(Session):
         path = self.id_path("uftp-participants", "v3", "participants", "contracts",
                             contract_id, "roles", role.upper(), what="contract id")
         return to_frame(self.get(path), PARTICIPANT)
+
+
+# -- plotting ------------------------------------------------------------------------------------
+def plot_profile(profile: pd.DataFrame, *, title: str | None = None, ax: Any = None) -> Any:
+    """A step plot of a long-form MW profile (:meth:`GopacsSession.announcement_profile`):
+    each quarter hour holds its value until the next (``where="post"``, the last one until its
+    end); required MW as a line over a light area, remaining MW as a line; one pair per
+    announcement. The legend sits right of the axes, off the lines. Returns the matplotlib
+    Axes (a new figure's, with constrained layout, unless ``ax`` is given).
+
+    >>> import explorer
+    >>> gopacs = explorer.connect("gopacs", sandbox=True)
+    >>> profile = gopacs.announcement_profile(gopacs.announcements(limit=1, progress=False))
+    >>> ax = plot_profile(profile, title="Congestion profile")
+    >>> [(line.get_label(), line.get_drawstyle()) for line in ax.get_lines()]
+    [('required', 'steps-post'), ('remaining', 'steps-post')]
+    """
+    import matplotlib.pyplot as plt  # the notebooks extra: imported only to plot
+    from matplotlib import dates as mdates
+
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=(9, 3.4), layout="constrained")
+    groups = [g for _, g in profile.groupby("announcementId", sort=False, dropna=False)]
+    for i, part in enumerate(groups or [profile]):
+        if part.empty:
+            continue
+        times = [*part["start"], part["end"].iloc[-1]]  # the last quarter ends at its end
+        required = [*part["requiredMW"], part["requiredMW"].iloc[-1]]
+        remaining = [*part["remainingMW"], part["remainingMW"].iloc[-1]]
+        suffix = "" if len(groups) == 1 else (f" — {part['organisationName'].iloc[0]} "
+                                              f"{str(part['announcementId'].iloc[0])[:8]}")
+        color = f"C{2 * i}"
+        ax.fill_between(times, required, step="post", color=color, alpha=0.12, linewidth=0)
+        ax.step(times, required, where="post", color=color, linewidth=1.8,
+                label=f"required{suffix}")
+        ax.step(times, remaining, where="post", color=f"C{2 * i + 1}", linewidth=1.4,
+                label=f"remaining{suffix}")
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_xlabel("time (UTC)")
+    ax.set_ylabel("MW")
+    ax.set_ylim(bottom=0)
+    ax.grid(True, color="#ddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    if title:
+        ax.set_title(title, loc="left")
+    if ax.get_lines():
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0,
+                  frameon=False)
+    return ax
 
 
 # -- helpers -------------------------------------------------------------------------------------

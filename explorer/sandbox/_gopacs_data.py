@@ -11,7 +11,10 @@ Emulator choices:
       (2025-06-30); those still running at the anchor are ``ANNOUNCEMENT_OPEN``, about 5 %
       ``ANNOUNCEMENT_CANCELLED``, the rest ``ANNOUNCEMENT_CLOSED``; type is mostly
       ``CONGESTIONMANAGEMENT``, some ``REDISPATCH``. ``day`` is the UTC midnight of the
-      problem start. Profiles hold one value per quarter hour of the problem period.
+      problem start. Problem periods last 2 to 12 hours.
+    * Profiles hold one value per quarter hour of the problem period, shaped like real
+      congestion profiles (:func:`congestion_profile`): plateaus and linear ramps of 1 to 4
+      hours between them, deterministic from the seed.
     * 10,000 cleared buckets from Dec 2018 to the anchor, newest first, generated lazily per
       index; PTUs are 15 min; ``buyVolumeInMWh`` = ``sellVolumeInMWh`` = sum of PTU MW x 0.25.
     * expenses/metrics cover Jan 2019 - Jun 2025, monthly.
@@ -30,7 +33,7 @@ from typing import Any
 
 from explorer.sandbox._data import ANCHOR, iso_z
 
-__all__ = ["ORGANISATIONS", "QUARTER_MS", "GopacsData", "timespan"]
+__all__ = ["ORGANISATIONS", "QUARTER_MS", "GopacsData", "congestion_profile", "timespan"]
 
 ORGANISATIONS = ("TenneT", "Liander", "Enexis", "Stedin", "Westland Infra", "Coteq", "Rendo")
 _ZIP_RANGES = {"TenneT": (1000, 9999), "Liander": (1000, 2199), "Enexis": (5000, 6999),
@@ -52,6 +55,50 @@ def timespan(start_ms: int, quarters: int) -> dict[str, Any]:
             "durationInHours": quarters / 4, "numberOfQuartersInTimeSpan": quarters}
 
 
+def congestion_profile(rng: random.Random, quarters: int) -> tuple[list[float], list[float]]:
+    """The required and remaining MW of a problem period, one value per quarter hour.
+
+    Emulator choice, shaped like real congestion profiles rather than noise: the period is cut
+    into segments of 4 to 16 quarter hours (1 to 4 h; a shorter rest joins the segment
+    before), alternately a plateau (one level) and a linear ramp to the next level; levels lie
+    between 10 % and 100 % of a peak of 2 to 25 MW. What remains to be solved is a share of
+    what is required, one share per segment (so it has the same plateaus and ramps). Values
+    are rounded to 0.1 MW.
+
+    >>> required, remaining = congestion_profile(random.Random(1), 12)
+    >>> len(required), len(set(required[:4])), all(0 <= r <= q for r, q in
+    ...                                            zip(remaining, required))
+    (12, 1, True)
+    """
+    peak = rng.uniform(2.0, 25.0)
+    lengths: list[int] = []
+    left = quarters
+    while left > 0:
+        n = min(left, rng.randint(4, 16))
+        if n < 4 and lengths:  # a short rest joins the segment before
+            lengths[-1] += n
+        else:
+            lengths.append(n)
+        left -= n
+    level = peak * rng.uniform(0.1, 0.5)
+    required: list[float] = []
+    shares: list[float] = []
+    for i, n in enumerate(lengths):
+        share = round(rng.uniform(0.0, 1.0), 2)
+        if i % 2 == 0:  # a plateau
+            values = [level] * n
+        else:  # a ramp to a new level, at least a fifth of the peak away
+            target = level
+            while abs(target - level) < 0.2 * peak:
+                target = peak * rng.uniform(0.1, 1.0)
+            values = [level + (target - level) * (j + 1) / n for j in range(n)]
+            level = target
+        required += values
+        shares += [share] * n
+    return ([round(v, 1) for v in required],
+            [round(v * s, 1) for v, s in zip(required, shares, strict=True)])
+
+
 def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
@@ -71,14 +118,14 @@ class GopacsData:
         for n in range(500):
             org = rng.choice(ORGANISATIONS)
             start = (ANCHOR - (499 - n) * 86400 - rng.randrange(-20, 60) * 3600) // 900 * 900
-            quarters = rng.randrange(4, 33)
+            quarters = rng.randrange(8, 49)
             start_ms = start * 1000
             end_ms = start_ms + quarters * QUARTER_MS
             created = start_ms - rng.randrange(2, 48) * 3_600_000
             state = ("ANNOUNCEMENT_CANCELLED" if rng.random() < 0.05 else
                      "ANNOUNCEMENT_OPEN" if end_ms > ANCHOR * 1000 else "ANNOUNCEMENT_CLOSED")
-            required = [round(rng.uniform(0.5, 25.0), 1) for _ in range(quarters)]
-            remaining = [round(v * rng.uniform(0.0, 1.0), 1) for v in required]
+            required, remaining = congestion_profile(
+                random.Random(f"{self.seed}:gopacs:profile:{n}"), quarters)
             lo, hi = _ZIP_RANGES[org]
             zips = sorted({str(rng.randrange(lo, hi + 1)) for _ in range(rng.randrange(1, 6))})
             area = f"Regio {zips[0]}"

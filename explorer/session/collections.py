@@ -34,7 +34,9 @@ class Filter:
 
     ``name`` is the helper's keyword (and the form's key), ``param`` the API's query parameter
     (default: ``name``); ``label`` is for people, ``kind`` one of :data:`FILTER_KINDS`,
-    ``choices`` the known values of ``"choice"``/``"choices"``; ``time_format`` ``"ms"`` sends
+    ``choices`` the known values of ``"choice"``/``"choices"`` (of a ``"text"`` filter:
+    suggestions, other values allowed); ``help`` says what a value looks like (the resource
+    view shows it with ``param`` on hover); ``time_format`` ``"ms"`` sends
     dates as epoch milliseconds, ``"iso"`` as ISO strings; ``encode`` overrides the encoding.
 
     >>> Filter("starttime", kind="date", time_format="ms").encode("2024-01-01")

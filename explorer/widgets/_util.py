@@ -55,6 +55,7 @@ def error_html(exc: BaseException, redact: Callable[[str], str] | None = None) -
     if redact is not None:
         text = redact(text)
     return ('<div class="explorer-error" style="color:#a00;white-space:pre-wrap;'
+            'line-height:1.45;margin:4px 0;'
             f'border-left:3px solid #a00;padding-left:.5em">{escape(text)}</div>')
 
 

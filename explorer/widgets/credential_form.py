@@ -5,7 +5,9 @@ secrets in ``Password`` fields, choices as dropdowns, URLs under "Advanced"), pr
 the environment holds without ever showing a secret (an empty field whose placeholder says
 "set in ICD_CLIENT_SECRET"), and connects with a real token request. A "Use sandbox" switch
 (on by default when no credentials are set) uses the embedded sandbox instead: the one given
-as ``sandbox=``, else the shared one.
+as ``sandbox=``, else the shared one. Once connected, the form shows a compact card (who,
+where, the token's scope and expiry) and a setting left empty shows, as its placeholder, the
+value the server chose (e.g. the latest release).
 
 >>> form = CredentialForm("icd", live=False)
 >>> form.inputs["use_sandbox"].value = True
@@ -37,6 +39,10 @@ _STYLE = {"description_width": "8em"}
 _TYPE_AGAIN = ("<div class='explorer-note'><small>The secret fields were emptied (a secret is "
                "never kept in the form's state): type them again.</small></div>")
 _WIDE = w.Layout(width="32em")
+#: URL fields: as wide as the cell allows, up to this; placeholders longer than
+#: :data:`_PLACEHOLDER_CHARS` are shortened (the full URL is in the tooltip).
+_URL_LAYOUT = {"width": "100%", "max_width": "46em"}
+_PLACEHOLDER_CHARS = 58
 
 
 def _environment(env: Mapping[str, str] | None) -> dict[str, str]:
@@ -93,6 +99,9 @@ class CredentialForm(w.VBox):
         self._env_set = {k for k, var in provider.env.items() if self._env.get(var)}
 
         self.inputs: dict[str, w.Widget] = {}
+        self._url_inputs: list[str] = []
+        self._placeholders: dict[str, str] = {}
+        self._settings_line = ""
         self.title = w.HTML(f"<h3 style='margin:0'>{escape(provider.title)}</h3>")
         credentials = [f for f in provider.fields if f.kind == "credential"]
         main = [self._credential(f) for f in credentials]
@@ -105,7 +114,8 @@ class CredentialForm(w.VBox):
         self.inputs["use_sandbox"] = w.Checkbox(
             value=offered and not has_real, description="Use sandbox", indent=False,
             disabled=not offered,
-            layout=w.Layout() if offered else w.Layout(display="none"),
+            layout=w.Layout(width="auto", margin="0 1.5em 0 0") if offered
+            else w.Layout(display="none"),
             tooltip="the embedded sandbox on 127.0.0.1: seeded data, no real credentials")
         self.mode = w.HTML()
         self.connect_button = w.Button(description="Connect", button_style="primary",
@@ -116,13 +126,19 @@ class CredentialForm(w.VBox):
         self.message = w.HTML()
         self._credential_boxes = main + advanced
         self.inputs["use_sandbox"].observe(self._on_mode, names="value")
+        for widget in self.inputs.values():
+            widget.observe(self._on_edit, names="value")
+        if "environment" in self.inputs:
+            self.inputs["environment"].observe(self._url_placeholders, names="value")
         self.connect_button.on_click(lambda _b: self.connect())
         super().__init__(children=[
             self.title, *main, self.advanced,
-            w.HBox([self.inputs["use_sandbox"], self.mode]),
+            w.HBox([self.inputs["use_sandbox"], self.mode],
+                   layout=w.Layout(align_items="center", flex_flow="row wrap")),
             w.HBox([self.connect_button, self.busy.widget]),
             self.message, self.status,
         ])
+        self.add_class("explorer-credential-form")
         self._on_mode()
 
     # -- building -----------------------------------------------------------------------------
@@ -162,24 +178,42 @@ class CredentialForm(w.VBox):
                 widget = w.Text(value=given or env_value or "", description=field.title,
                                 placeholder=self._placeholder(field, field.placeholder),
                                 style=_STYLE, layout=_WIDE)
+                self._placeholders[field.name] = widget.placeholder
             self.inputs[field.name] = widget
             out.append(widget)
         return out
 
     def _advanced(self) -> list[w.Widget]:
-        urls = self.provider.environment_urls(None)
         out = []
         for key in self.provider.url_names():
             if key in self.inputs:
                 continue
-            widget = w.Text(value="", description=Field(key).title,
-                            placeholder=f"default: {urls.get(key, '')}", style=_STYLE,
-                            layout=_WIDE)
+            widget = w.Text(value="", description=Field(key).title, style=_STYLE,
+                            layout=w.Layout(**_URL_LAYOUT))
             self.inputs[key] = widget
+            self._url_inputs.append(key)
             out.append(widget)
+        self._url_placeholders()
         if not out:
             out.append(w.HTML("<em>No URL to override.</em>"))
         return out
+
+    def _url_placeholders(self, _change: Any = None) -> None:
+        """The default URLs (of the chosen environment) as placeholders, shortened to fit;
+        the full URL in the tooltip."""
+        urls = self.provider.environment_urls(self._environment_name())
+        under = self.provider.token_path  # a token endpoint under the base URL
+        for key in self._url_inputs:
+            default = urls.get(key) or (f"<base URL>{under}" if key == "token_url" and under
+                                        else "")
+            widget = self.inputs[key]
+            widget.placeholder = placeholder_url(default)
+            widget.tooltip = f"default: {default}" if default else None
+
+    def _on_edit(self, _change: Any = None) -> None:
+        """A field changed (or the sandbox switch): the last attempt's message is stale."""
+        if self.message.value and not self.busy.active:
+            self.message.value = ""
 
     def _on_mode(self, _change: Any = None) -> None:
         sandbox = self.inputs["use_sandbox"].value
@@ -268,6 +302,7 @@ class CredentialForm(w.VBox):
                     session = connect(self.api, **kwargs)
                 if session.flow is not None:
                     session.token  # noqa: B018 - a real token request, now
+                settings = self._live_settings(session)
         except Exception as exc:  # noqa: BLE001 - every failure is shown in the form
             self.error = exc
             again = _TYPE_AGAIN if typed and not sandbox else ""
@@ -275,6 +310,7 @@ class CredentialForm(w.VBox):
             self.status.value = ""
             return None
         self.error = None
+        self._show_settings(settings)
         previous, self.session = self.session, session
         if previous is not None and previous is not session:
             previous.close()
@@ -293,30 +329,68 @@ class CredentialForm(w.VBox):
         session = self.session
         if session is None:
             return "not connected"
+        return (f"Connected to {session.api.title} [{session.deployment}] at "
+                f"{session.base_url}; {self.token_text()}")
+
+    def token_text(self) -> str:
+        """The token, in one short line: type, "expires in", scope (no secret)."""
+        session = self.session
+        if session is None:
+            return ""
         token = session.flow.current if session.flow else None
         if session.flow is None:
-            auth = "no token needed"
-        elif token is None:
-            auth = "no token yet"
-        elif token.expires_in > 0:
-            auth = f"token expires in {_duration(token.expires_in)}"
-        else:
-            auth = "token expired (renewed on the next call)"
-        return (f"Connected to {session.api.title} [{session.deployment}] at "
-                f"{session.base_url}; {auth}")
+            return "no token needed"
+        if token is None:
+            return "no token yet"
+        when = (f"expires in {_duration(token.expires_in)}" if token.expires_in > 0
+                else "expired (renewed on the next call)")
+        parts = [f"{token.token_type} token", when]
+        if token.scope:
+            parts.append(f"scope {token.scope}")
+        return " · ".join(parts)
 
     def refresh_status(self) -> None:
-        """Redraw the status: the session's card, its token's card and "expires in"."""
+        """Redraw the connected card: at most four short lines — who and which deployment,
+        the URL, the token (expiry, scope), the settings in use."""
         session = self.session
         if session is None:
             self.status.value = ""
             return
-        parts = [f"<div class='explorer-connected'><b>✓</b> {escape(self.status_text())}</div>",
-                 session._repr_html_()]
-        token = session.flow.current if session.flow else None
-        if token is not None:
-            parts.append(token._repr_html_())
-        self.status.value = "".join(parts)
+        lines = [(f"✓ Connected to {session.api.title} [{session.deployment}]", "b"),
+                 (session.base_url, "code"), (self.token_text(), "span")]
+        if self._settings_line:
+            lines.append((self._settings_line, "span"))
+        rows = "".join(
+            f"<div class='explorer-connected-row' title='{escape(text)}' style='white-space:"
+            f"nowrap;overflow:hidden;text-overflow:ellipsis'><{tag}>{escape(text)}</{tag}></div>"
+            for text, tag in lines)
+        self.status.value = ("<div class='explorer-connected' style='border-left:3px solid "
+                             "#070;padding:2px 0 2px 8px;margin-top:4px;max-width:46em;"
+                             f"line-height:1.45'>{rows}</div>")
+
+    def _live_settings(self, session: Any) -> dict[str, str]:
+        """The value of each setting as the session resolved it (``session.<name>``: e.g. the
+        latest release when none was given). A value that cannot be read is left out."""
+        out: dict[str, str] = {}
+        for field in self.provider.fields:
+            if field.kind != "setting":
+                continue
+            try:
+                value = getattr(session, field.name, None)
+            except Exception:  # noqa: BLE001 - a hint only: the session works without it
+                continue
+            if isinstance(value, str) and value:
+                out[field.name] = value
+        return out
+
+    def _show_settings(self, settings: Mapping[str, str]) -> None:
+        """The settings line of the card; an empty setting's placeholder says what the server
+        chose (``latest: 2025-01``)."""
+        self._settings_line = " · ".join(f"{Field(k).title.lower()} {v}"
+                                         for k, v in settings.items())
+        for key, declared in self._placeholders.items():
+            if key in settings:
+                self.inputs[key].placeholder = f"{declared or 'default'}: {settings[key]}"
 
     def _start_timer(self) -> None:
         if not self._live or (self._timer is not None and self._timer.is_alive()):
@@ -359,6 +433,30 @@ def _sandbox_offers(api: str, box: Any) -> bool:
     except ImportError:  # the sandbox extra is not installed
         return False
     return api in emulators()
+
+
+def placeholder_url(url: str, limit: int = _PLACEHOLDER_CHARS) -> str:
+    """``default: <url>``, shortened to ``limit`` characters by leaving out the scheme, then
+    the middle of the path (``host/…/last/two``) — the start and the end say which it is.
+
+    >>> placeholder_url("https://id.who.int")
+    'default: https://id.who.int'
+    >>> placeholder_url("https://auth.gopacs-services.eu/realms/gopacs/protocol/openid-connect/"
+    ...                 "token")
+    'default: auth.gopacs-services.eu/…/openid-connect/token'
+    """
+    if not url:
+        return ""
+    text = f"default: {url}"
+    if len(text) <= limit:
+        return text
+    bare = url.split("://", 1)[-1]
+    host, _, path = bare.partition("/")
+    parts = [p for p in path.split("/") if p]
+    if len(parts) > 2:
+        bare = f"{host}/…/{'/'.join(parts[-2:])}"
+    text = f"default: {bare}"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _duration(seconds: float) -> str:

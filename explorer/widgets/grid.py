@@ -181,8 +181,12 @@ class _Column:
         if longest <= SHORT_CHARS:  # codes, ids, dates: short texts are never cut
             typical = longest
         self.typical = typical  # the column with the longest texts takes the spare width
-        # about 8 px a character at 13 px, 16 px of padding; room for the header and its arrow
-        self.width = int(max(min(typical, 40) * 8 + 20, min(len(label), 24) * 8.5 + 34, 48))
+        # the widest of (up to 200 of) the texts that long, 16 px of padding; room for the
+        # header and its arrow
+        chars = min(typical, 40)
+        long_enough = np.flatnonzero(lengths >= chars)[:200]
+        text_px = max((_text_px(texts[i][:chars]) for i in long_enough), default=chars * 8)
+        self.width = int(max(text_px + 20, min(len(label), 24) * 8.5 + 34, 48))
 
     def payload(self) -> dict[str, Any]:
         n = len(self.texts)
@@ -215,6 +219,20 @@ class _Column:
             last = len(self.texts) - 1 - int(blank.sum())
             ranks = np.where(blank, ranks, last - ranks)
         return ranks[self.codes]
+
+
+#: Characters wider than the 8 px most take at 13 px (capitals about 9, W and m about 13).
+_WIDER = {**dict.fromkeys("ABCDEFGHIJKLNOPQRSTUVXYZ", 1.2), **dict.fromkeys("Mw", 3.0),
+          **dict.fromkeys("Wm", 4.8)}
+
+
+def _text_px(text: str) -> float:
+    """About how wide ``text`` is at 13 px, in CSS pixels (an estimate, a little generous).
+
+    >>> _text_px("web01"), _text_px("QEBBYSWDB01")
+    (43.0, 102.4)
+    """
+    return 8 * len(text) + sum(_WIDER.get(c, 0) for c in text)
 
 
 def _labels(columns: Iterable[Any]) -> list[str]:

@@ -11,10 +11,7 @@ clicks one; the selected-entity callback must receive its code. A screenshot goe
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
-from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
@@ -24,14 +21,11 @@ from werkzeug.wrappers import Request, Response
 
 from explorer import sandbox
 
-pytestmark = pytest.mark.browser
+from ._lab import ROOT, shot
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
 ECT_DIR = ROOT / "explorer" / "_vendor" / "icd11ect"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>ECT on the sandbox</title>
 <link rel="stylesheet" href="/ect/style.css"><script src="/ect/index.js"></script></head>
@@ -58,14 +52,6 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>ECT on the san
   });
   ECT.Handler.bind("1");
 </script></body></html>"""
-
-
-def _chromium() -> str:
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium") or ""):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    pytest.skip("chromium is not installed (Debian: apt-get install -y chromium); "
-                "Playwright cannot download its own browser here")
 
 
 class _Quiet(WSGIRequestHandler):
@@ -118,42 +104,28 @@ def page_server():
             thread.join(5)
 
 
-def test_whos_ect_codes_against_the_sandbox_cross_origin(page_server):
-    executable = _chromium()
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="Playwright is not installed (pip extra 'browser')")
+def test_whos_ect_codes_against_the_sandbox_cross_origin(page_server, page):
     sb, url, served = page_server
     assert url.split(":")[2] != sb.url.split(":")[2]  # two origins: page and API
-    ARTIFACTS.mkdir(exist_ok=True)
-    errors: list[str] = []
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 800})
-        page.set_default_timeout(30_000)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        try:
-            page.goto(url)
-            box = page.locator("input.ctw-input")
-            page.wait_for_selector("input.ctw-input.apiInitializationCompleted:not([disabled])")
-            box.press_sequentially("cholera", delay=40)
-            first = page.locator(".ctw-window li[data-entityindex='0']")
-            first.locator(".entityTheCode", has_text="1A00").wait_for()
-            assert "Cholera" in first.inner_text()
-            shown = page.locator(".ctw-window .entityTheCode").all_inner_texts()
-            assert shown[0].strip() == "1A00" and len(shown) >= 3
-            page.screenshot(path=str(ARTIFACTS / "icd-ect-results.png"))
-            first.locator(".entityTitlePointer").first.click()
-            page.wait_for_function("() => window.selected !== null")
-            selected = page.evaluate("() => window.selected")
-            assert selected["code"] == "1A00" and selected["title"] == "Cholera"
-            assert selected["linearizationUri"] == (
-                "http://id.who.int/icd/release/11/2025-01/mms/257068234")
-            assert selected["foundationUri"] == "http://id.who.int/icd/entity/257068234"
-            assert page.evaluate("() => window.tokenCalls") >= 1
-            page.screenshot(path=str(ARTIFACTS / "icd-ect-selected.png"))
-        finally:
-            browser.close()
-    assert not errors, errors
+    page.goto(url)
+    box = page.locator("input.ctw-input")
+    page.wait_for_selector("input.ctw-input.apiInitializationCompleted:not([disabled])")
+    box.press_sequentially("cholera", delay=40)
+    first = page.locator(".ctw-window li[data-entityindex='0']")
+    first.locator(".entityTheCode", has_text="1A00").wait_for()
+    assert "Cholera" in first.inner_text()
+    shown = page.locator(".ctw-window .entityTheCode").all_inner_texts()
+    assert shown[0].strip() == "1A00" and len(shown) >= 3
+    shot(page, "icd-ect-results")
+    first.locator(".entityTitlePointer").first.click()
+    page.wait_for_function("() => window.selected !== null")
+    selected = page.evaluate("() => window.selected")
+    assert selected["code"] == "1A00" and selected["title"] == "Cholera"
+    assert selected["linearizationUri"] == (
+        "http://id.who.int/icd/release/11/2025-01/mms/257068234")
+    assert selected["foundationUri"] == "http://id.who.int/icd/entity/257068234"
+    assert page.evaluate("() => window.tokenCalls") >= 1
+    shot(page, "icd-ect-selected")
     assert "/token" in served
     assert sb.count("/id.who.int/icd/release/11/2025-01/mms/search") >= 1
     assert sb.count("/id.who.int/analytics/clientanalytics") >= 2  # preflight + POST

@@ -67,3 +67,28 @@ def test_console_script_is_installed():
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"status": "ok"}
+
+
+@pytest.mark.parametrize("lines", [0, 1])
+def test_a_reader_that_stops_early_ends_quietly(tmp_path, lines):
+    """``explorer get … | head -1``: the reader closes the pipe while the JSON (megabytes:
+    far more than a pipe holds) is still being written. No traceback, exit code 0."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("ICD_", "ITCARE_", "GOPACS_", "JINDEXE_"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "explorer", "get", "itcare", "/compute/instances",
+         "-q", "size=2000", "--sandbox"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=env)
+    try:
+        got = [proc.stdout.readline() for _ in range(lines)]
+        proc.stdout.close()  # what head does after its line
+        code = proc.wait(timeout=120)
+        err = proc.stderr.read().decode(errors="replace")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        proc.stderr.close()
+    assert got == [b"{\n"] * lines
+    assert code == 0, err
+    assert err == "", err  # no "BrokenPipeError", no "Exception ignored"

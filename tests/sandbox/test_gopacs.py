@@ -128,3 +128,39 @@ def test_uftp_participants(sb):
     assert requests.get(contract + "/roles/CRO", headers=acc_tok).status_code == 400
     missing = contract.replace("0001", "9999") + "/roles/AGR"
     assert requests.get(missing, headers=acc_tok).status_code == 404
+
+
+def _longest_run(values) -> int:
+    best = run = 1
+    for a, b in zip(values, values[1:], strict=False):
+        run = run + 1 if a == b else 1
+        best = max(best, run)
+    return best
+
+
+def test_profiles_are_shaped_like_congestion_profiles():
+    """Ramps and plateaus over hours, not noise from one quarter hour to the next (an
+    emulator choice; the numbers below are what real profiles look like, not tuned bounds)."""
+    announcements = GopacsData(0).announcements
+    steps = equal = small = 0
+    for ann in announcements:
+        required = ann["requiredProblemProfileInMW"]
+        remaining = ann["remainingProblemProfileInMW"]
+        assert all(0 <= r <= q for r, q in zip(remaining, required, strict=True))
+        top = max(required)
+        for a, b in zip(required, required[1:], strict=False):
+            steps += 1
+            equal += a == b
+            small += abs(b - a) <= 0.2 * top
+        assert _longest_run(required) >= 4            # a plateau of an hour at least
+        assert _longest_run(remaining) >= 4
+        assert ann["problemPeriod"]["durationInHours"] >= 2
+    assert equal / steps >= 0.4                       # most steps: the same value, or
+    assert small / steps >= 0.95                      # a small part of the peak
+    # deterministic from the seed, different for another seed
+    again = GopacsData(0).announcements
+    assert [a["requiredProblemProfileInMW"] for a in again] == [
+        a["requiredProblemProfileInMW"] for a in announcements]
+    other = GopacsData(1).announcements
+    assert other[0]["requiredProblemProfileInMW"] != announcements[0][
+        "requiredProblemProfileInMW"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _thread
 import json
+import re
 import socket
 import threading
 import time
@@ -17,6 +18,7 @@ import explorer
 from explorer.errors import AuthenticationError, ConfigurationError
 from explorer.widgets import CredentialForm, login
 from explorer.widgets._util import all_widgets
+from explorer.widgets.credential_form import placeholder_url
 
 from .conftest import assert_no_secret, widget_state
 
@@ -101,9 +103,106 @@ def test_connect_to_the_sandbox_requests_a_token_and_shows_the_status(sb):
     status = form.status.value
     for text in ("WHO ICD API", "sandbox", session.base_url, "icdapi_access", "expires in"):
         assert text in status
-    assert "explorer-card" in status                   # the session's and token's own cards
+    # a compact card: four short rows at most, the token's information once
+    rows = _card_rows(form)
+    assert rows[0] == "✓ Connected to WHO ICD API [sandbox]" and rows[1] == session.base_url
+    assert len(rows) <= 4 and all(len(r) <= 70 for r in rows if r != session.base_url), rows
+    text = "\n".join(rows)
+    assert text.count("icdapi_access") == 1 and text.count("expires in") == 1
+    assert "explorer-card" not in status               # no session and token tables
     assert_no_secret(form, *_tokens(session), sb.credentials("icd")["client_secret"])
     assert "connected" in repr(form).lower()
+
+
+def _card_rows(form: CredentialForm) -> list[str]:
+    """The text of each row of the connected card, as shown."""
+    rows = re.findall(r"<div class='explorer-connected-row'[^>]*>(.*?)</div>", form.status.value)
+    return [re.sub(r"<[^>]+>", "", r).replace("&amp;", "&") for r in rows]
+
+
+@pytest.mark.parametrize("api", ["icd", "itcare", "gopacs", "jindexe"])
+def test_the_connected_card_is_compact(sb, api):
+    form = CredentialForm(api, sandbox=sb, live=False)
+    form.connect_button.click()
+    assert form.error is None, form.message.value
+    rows = _card_rows(form)
+    assert 3 <= len(rows) <= 4, rows
+    token = form.session.flow.current
+    assert rows[2].startswith(f"{token.token_type} token · expires in ")
+    if token.scope:
+        assert rows[2].endswith(f" · scope {token.scope}")
+    assert sum("expires in" in r for r in rows) == 1
+
+
+def test_the_release_placeholder_comes_from_the_server(sb):
+    form = CredentialForm("icd", sandbox=sb, live=False)
+    release = form.inputs["release"]
+    declared = release.placeholder
+    assert not re.search(r"\d{4}-\d\d", declared)   # no release written into the form
+    form.connect_button.click()
+    assert form.error is None, form.message.value
+    releases = form.session.releases()
+    latest = releases.loc[releases["latest"], "release"].iloc[0]
+    assert release.placeholder == f"{declared}: {latest}" and release.value == ""
+    assert f"release {latest}" in _card_rows(form)[3]
+    # a release chosen by the user is what the card says; the placeholder stays as it was
+    older = releases["release"].iloc[-1]
+    release.value = older
+    form.connect_button.click()
+    assert form.session.release == older and f"release {older}" in _card_rows(form)[3]
+
+
+def test_a_stale_error_goes_when_the_sandbox_is_switched_on(sb):
+    creds = sb.credentials("icd")
+    form = CredentialForm("icd", sandbox=sb, env={}, live=False)
+    form.inputs["use_sandbox"].value = False
+    form.inputs["client_id"].value = creds["client_id"]
+    form.inputs["client_secret"].value = "wrong-secret-value"
+    form.inputs["token_url"].value = creds["token_url"]
+    form.connect_button.click()
+    assert isinstance(form.error, AuthenticationError) and "explorer-error" in form.message.value
+    form.inputs["use_sandbox"].value = True
+    assert form.message.value == ""                 # the red error is gone at once
+    form.connect_button.click()
+    assert form.error is None and form.session is not None and form.message.value == ""
+
+
+def test_a_stale_error_goes_when_a_field_changes():
+    form = CredentialForm("itcare", env={}, live=False)
+    form.inputs["use_sandbox"].value = False
+    form.connect_button.click()
+    assert isinstance(form.error, ConfigurationError) and "ITCARE_CLIENT_ID" in form.message.value
+    form.inputs["client_id"].value = "someone"
+    assert form.message.value == ""
+
+
+@pytest.mark.parametrize("api", ["icd", "itcare", "gopacs", "jindexe"])
+def test_url_placeholders_fit_and_the_tooltip_has_the_whole_url(api):
+    form = CredentialForm(api, env={}, live=False)
+    urls = {"token_url": f"<base URL>{form.provider.token_path}",
+            **form.provider.environment_urls(form._environment_name())}
+    inner = form.advanced.children[0].children
+    for widget in inner:
+        if not isinstance(widget, w.Text):
+            continue
+        key = next(k for k, x in form.inputs.items() if x is widget)
+        assert len(widget.placeholder) <= 58, widget.placeholder
+        assert widget.tooltip == f"default: {urls[key]}"
+        host = urls[key].partition("://")[2].split("/")[0]
+        assert host in widget.placeholder               # it still says which server
+        assert widget.layout.width == "100%"            # as wide as the cell allows
+
+
+def test_url_placeholders_follow_the_environment():
+    form = CredentialForm("gopacs", env={}, live=False)
+    token_url = form.inputs["token_url"]
+    form.inputs["environment"].value = "acceptance"
+    assert "auth.acc.gopacs-services.eu" in token_url.placeholder
+    assert token_url.tooltip.endswith("auth.acc.gopacs-services.eu/realms/gopacs/protocol/"
+                                      "openid-connect/token")
+    form.inputs["environment"].value = "production"
+    assert token_url.placeholder == "default: auth.gopacs-services.eu/…/openid-connect/token"
+    assert placeholder_url("") == ""
 
 
 def test_release_and_language_reach_the_session(sb):

@@ -172,3 +172,42 @@ def test_announcements_page_failing_once_is_retried(sb, gopacs):
     df = gopacs.frame("/public/announcements", base="idcons_url", page_size=100,
                       progress=False)
     assert len(df) == 500 and df["id"].is_unique and sb.faults.injected[503] == 1
+
+
+# -- the profile chart (issue #14) ----------------------------------------------------------------
+def test_profile_plot_is_a_step_plot_with_the_legend_off_the_data(gopacs, announcements):
+    matplotlib = pytest.importorskip("matplotlib", reason="plots need the notebooks extra")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    longest = announcements.sort_values("problemPeriod.durationInHours", ascending=False,
+                                        kind="stable").iloc[0]
+    ax = gopacs.plot_profile(longest)
+    fig = ax.figure
+    try:
+        lines = ax.get_lines()
+        assert [line.get_label() for line in lines] == ["required", "remaining"]
+        assert all(line.get_drawstyle() == "steps-post" for line in lines)
+        profile = gopacs.announcement_profile(longest)
+        # every quarter hour is drawn, the last one up to the end of the problem period
+        x = lines[0].get_xdata()
+        assert len(x) == len(profile) + 1
+        assert pd.Timestamp(x[-1]) == longest["problemPeriod.endTime"]
+        assert list(lines[0].get_ydata()[:-1]) == profile["requiredMW"].tolist()
+        assert ax.get_title(loc="left") == (
+            f"Congestion profile — {longest['problemAreaDescription']}")
+        # the legend is drawn, inside the figure, and does not overlap the axes' data area
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        legend = ax.get_legend().get_window_extent(renderer)
+        data_area = ax.get_window_extent(renderer)
+        assert not legend.overlaps(data_area), (legend, data_area)
+        assert fig.bbox.contains(legend.x0, legend.y0) and fig.bbox.contains(legend.x1,
+                                                                              legend.y1)
+        # several announcements: one pair of lines each, labelled
+        several = gopacs.announcement_profile(announcements.head(2))
+        ax2 = explorer.apis.gopacs.plot_profile(several)
+        assert len(ax2.get_lines()) == 4
+        assert all(" — " in line.get_label() for line in ax2.get_lines())
+    finally:
+        plt.close("all")
