@@ -7,11 +7,16 @@ token through the ECT's ``getNewTokenFunction`` from this server's ``/token`` ro
 server-side from the sandbox's token endpoint). Chromium types a term, sees WHO-shaped results,
 clicks one; the selected-entity callback must receive its code. A screenshot goes to
 ``test-artifacts/``. Skipped, saying why, without chromium or Playwright.
+
+The same page runs offline too: pointed at ``connect("icd", release_file=…)``'s private
+sandbox (WHO's 2024-01 file, no authentication: ``apiSecured: false``, as on WHO's container).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Callable, Iterator
 from urllib.parse import quote_plus
 
 import pytest
@@ -19,7 +24,9 @@ import requests
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+import explorer
 from explorer import sandbox
+from explorer.sandbox._icd_release import DATA_DIR
 
 from ._lab import ROOT, shot
 
@@ -39,7 +46,7 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>ECT on the san
   window.tokenCalls = 0;
   const apiServerUrl = "__API__";
   document.getElementById("api").textContent = apiServerUrl;
-  ECT.Handler.configure({apiServerUrl: apiServerUrl, apiSecured: true, autoBind: false}, {
+  ECT.Handler.configure({apiServerUrl: apiServerUrl, apiSecured: __SECURED__, autoBind: false}, {
     getNewTokenFunction: async () => {
       window.tokenCalls += 1;
       const r = await fetch("/token");
@@ -59,12 +66,47 @@ class _Quiet(WSGIRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def serve_page(api: str, token: Callable[[], str] | None) -> Iterator[tuple[str, list[str]]]:
+    """The ECT's page on its own origin, pointed at ``api`` (secured when ``token`` is given,
+    which answers the page's ``/token``); yields (page URL, paths the page server answered)."""
+    served: list[str] = []
+
+    def app(environ, start_response):
+        request = Request(environ)
+        served.append(request.path)
+        if request.path == "/":
+            html = PAGE.replace("__API__", api).replace(
+                "__SECURED__", "true" if token else "false")
+            response = Response(html, content_type="text/html; charset=utf-8")
+        elif request.path in ("/ect/index.js", "/ect/style.css"):
+            path = ECT_DIR / request.path.rsplit("/", 1)[1]
+            kind = "text/css" if path.suffix == ".css" else "text/javascript"
+            response = Response(path.read_bytes(), content_type=kind)
+        elif request.path == "/token" and token is not None:
+            response = Response(token(), content_type="text/plain",
+                                headers={"Cache-Control": "no-store"})
+        else:
+            response = Response(b"", status=404)
+        return response(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/", served
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
 @pytest.fixture
 def page_server():
     """(sandbox, page URL, paths the page server answered)."""
     with sandbox.start() as sb:
         creds = sb.credentials("icd")
-        served: list[str] = []
 
         def token() -> str:
             r = requests.post(creds["token_url"], timeout=10,
@@ -75,38 +117,13 @@ def page_server():
             r.raise_for_status()
             return r.json()["access_token"]
 
-        def app(environ, start_response):
-            request = Request(environ)
-            served.append(request.path)
-            if request.path == "/":
-                html = PAGE.replace("__API__", creds["base_url"])
-                response = Response(html, content_type="text/html; charset=utf-8")
-            elif request.path in ("/ect/index.js", "/ect/style.css"):
-                path = ECT_DIR / request.path.rsplit("/", 1)[1]
-                kind = "text/css" if path.suffix == ".css" else "text/javascript"
-                response = Response(path.read_bytes(), content_type=kind)
-            elif request.path == "/token":
-                response = Response(token(), content_type="text/plain",
-                                    headers={"Cache-Control": "no-store"})
-            else:
-                response = Response(b"", status=404)
-            return response(environ, start_response)
-
-        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                  daemon=True)
-        thread.start()
-        try:
-            yield sb, f"http://127.0.0.1:{server.server_port}/", served
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(5)
+        with serve_page(creds["base_url"], token) as (url, served):
+            yield sb, url, served
 
 
-def test_whos_ect_codes_against_the_sandbox_cross_origin(page_server, page):
-    sb, url, served = page_server
-    assert url.split(":")[2] != sb.url.split(":")[2]  # two origins: page and API
+def pick_cholera(page, url: str, name: str) -> dict:
+    """Type "cholera" in the ECT at ``url``, check the results, click the first; the entity
+    the selected-entity callback got."""
     page.goto(url)
     box = page.locator("input.ctw-input")
     page.wait_for_selector("input.ctw-input.apiInitializationCompleted:not([disabled])")
@@ -116,16 +133,37 @@ def test_whos_ect_codes_against_the_sandbox_cross_origin(page_server, page):
     assert "Cholera" in first.inner_text()
     shown = page.locator(".ctw-window .entityTheCode").all_inner_texts()
     assert shown[0].strip() == "1A00" and len(shown) >= 3
-    shot(page, "icd-ect-results")
+    shot(page, f"{name}-results")
     first.locator(".entityTitlePointer").first.click()
     page.wait_for_function("() => window.selected !== null")
     selected = page.evaluate("() => window.selected")
     assert selected["code"] == "1A00" and selected["title"] == "Cholera"
+    shot(page, f"{name}-selected")
+    return selected
+
+
+def test_whos_ect_codes_against_the_sandbox_cross_origin(page_server, page):
+    sb, url, served = page_server
+    assert url.split(":")[2] != sb.url.split(":")[2]  # two origins: page and API
+    selected = pick_cholera(page, url, "icd-ect")
     assert selected["linearizationUri"] == (
         "http://id.who.int/icd/release/11/2025-01/mms/257068234")
     assert selected["foundationUri"] == "http://id.who.int/icd/entity/257068234"
     assert page.evaluate("() => window.tokenCalls") >= 1
-    shot(page, "icd-ect-selected")
     assert "/token" in served
     assert sb.count("/id.who.int/icd/release/11/2025-01/mms/search") >= 1
     assert sb.count("/id.who.int/analytics/clientanalytics") >= 2  # preflight + POST
+
+
+def test_whos_ect_codes_offline_on_a_downloaded_release(page):
+    """Issue #12 §5: WHO's ECT on ``connect("icd", release_file=…)`` — WHO's 2024-01 zip served
+    on loopback without authentication; the tool finds and codes from that release."""
+    zip_2024 = DATA_DIR / "2024-01" / "SimpleTabulation-ICD-11-MMS-en.zip"
+    with explorer.connect("icd", release_file=zip_2024, progress=False) as icd, \
+            serve_page(icd.base_url, None) as (url, served):
+        assert icd.flow is None and url.split(":")[2] != icd.base_url.split(":")[2]
+        selected = pick_cholera(page, url, "icd-ect-offline")
+        assert selected["linearizationUri"].startswith(
+            "http://id.who.int/icd/release/11/2024-01/mms/")
+        assert page.evaluate("() => window.tokenCalls") == 0
+        assert "/token" not in served
