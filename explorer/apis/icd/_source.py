@@ -142,6 +142,25 @@ class Payloads:
                                expires=self._expires(path))
         return body
 
+    def derived(self, name: str, language: str) -> Any:
+        """A JSON value computed from answers and kept under ``name`` (:meth:`keep`), or
+        ``None`` (no store, none kept, expired, unreadable)."""
+        if self.store is None:
+            return None
+        raw = self.store.get(f"{self.namespace}|{language}|derived:{name}")
+        try:
+            return None if raw is None else json.loads(raw)
+        except ValueError:
+            return None
+
+    def keep(self, name: str, language: str, value: Any) -> None:
+        """Keep a JSON ``value`` computed from answers (a crawl's rows): it expires with
+        them. Nothing is kept without a store."""
+        if self.store is not None:
+            self.store.put(f"{self.namespace}|{language}|derived:{name}",
+                           json.dumps(value, separators=(",", ":")).encode(),
+                           expires=self._expires("derived"))
+
     def close(self) -> None:
         if self.store is not None:
             self.store.close()

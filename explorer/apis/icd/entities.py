@@ -11,6 +11,7 @@ release. Rows carry ``depth``, ``chapter`` and ``parent_code``, computed from th
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from ...errors import ApiError, ConfigurationError, NotFound
 from ...session import Session
 from . import frames as F
 from ._context import ICD10_LANGUAGES, Context
-from .tree import CrawlLimit, tree_frame, walk
+from .tree import CrawlLimit, tree_rows, walk
 
 __all__ = ["ID", "ancestors", "chapters", "children", "code", "codes", "entity", "normalize",
            "release_frame", "releases", "resolve", "terms", "tree"]
@@ -278,18 +279,31 @@ def ancestors(ctx: Context, ref: str) -> pd.DataFrame:
     return F.entity_frame(rows)
 
 
+#: The format of a crawl's rows kept in the payload store (a new one ignores the old rows).
+TREE_ROWS_FORMAT = f"1-{zlib.crc32(','.join(F.ENTITY_COLUMNS).encode()):08x}"
+
+
 def tree(ctx: Context, ref: str | None = None, *, max_depth: int | None = None,
          workers: int | None = None, progress: bool | None = None) -> pd.DataFrame:
-    """:meth:`IcdSession.tree <explorer.apis.icd.IcdSession.tree>`."""
+    """:meth:`IcdSession.tree <explorer.apis.icd.IcdSession.tree>`.
+
+    A finished crawl's rows are kept in the payload store beside its answers (and expire with
+    them): a rerun in any session with the same store reads one entry instead of rebuilding
+    each entity's row. An interrupted crawl keeps only its answers, and resumes from them."""
     if ref is None:
         top = ctx.ensure()
+        kept = _kept_tree(ctx, "*", max_depth)
+        if kept[1] is not None:
+            return kept[1]
         roots = [p for p in ctx.pmap(ctx.fetch_uri, F.strings(top.get("child")), workers,
                                      False, "chapters")]
         where = _Where(None, None, None)
         desc = f"{ctx.what} {ctx.release}"
-        max_depth = None if max_depth is None else max_depth
     else:
         roots = [_resolve(ctx, ref)]
+        kept = _kept_tree(ctx, F.string(roots[0].get("@id")) or ref, max_depth)
+        if kept[1] is not None:
+            return kept[1]
         where = _context(ctx, roots[0])
         desc = f"tree {ref}"
     strict = F.parse_uri(roots[0].get("@id") if roots else None)[0] != "foundation"
@@ -302,8 +316,21 @@ def tree(ctx: Context, ref: str | None = None, *, max_depth: int | None = None,
     except CrawlLimit as exc:
         raise ApiError(str(exc), provider=ctx.provider, url=ctx.url(Session.path(
             *ctx.root_segments(ctx.release))), redact=ctx.redact, hint=exc.hint) from None
-    return tree_frame(payloads, language=ctx.language, root_depth=where.depth,
-                      root_chapter=where.chapter, root_parent_code=where.parent_code)
+    rows = tree_rows(payloads, language=ctx.language, root_depth=where.depth,
+                     root_chapter=where.chapter, root_parent_code=where.parent_code)
+    ctx.payloads.keep(kept[0], ctx.language, F.entity_columns(rows))
+    return F.entity_frame(rows)
+
+
+def _kept_tree(ctx: Context, root: str, max_depth: int | None
+               ) -> tuple[str, pd.DataFrame | None]:
+    """The store name of the crawl of ``root`` in the context's release, and its kept frame
+    (``None`` if none is kept, or if it holds more than ``max_entities`` rows)."""
+    name = f"tree/{TREE_ROWS_FORMAT}/{ctx.what}/{ctx.release}/{max_depth}/{root}"
+    df = F.entity_frame_of_columns(ctx.payloads.derived(name, ctx.language))
+    if df is not None and len(df) > ctx.max_entities:
+        df = None
+    return name, df
 
 
 def release_frame(ctx: Context, chapters: list[str] | None = None, *,

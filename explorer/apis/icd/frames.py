@@ -381,6 +381,31 @@ def entity_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame(rows, ENTITY_COLUMNS)
 
 
+def entity_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """``rows`` column by column (:data:`ENTITY_COLUMNS`): how a crawl's result is kept."""
+    return {c: [r.get(c) for r in rows] for c in ENTITY_COLUMNS}
+
+
+def entity_frame_of_columns(data: Any) -> pd.DataFrame | None:
+    """The entity frame of :func:`entity_columns` read back (``None`` unless ``data`` has
+    exactly those columns, as lists of one length: anything else is recomputed).
+
+    >>> entity_frame_of_columns(entity_columns([{"id": "1", "depth": 2}]))[["id", "depth"]]
+      id  depth
+    0  1      2
+    >>> entity_frame_of_columns({"id": ["1"]}) is None
+    True
+    """
+    if not isinstance(data, Mapping) or list(data) != ENTITY_COLUMNS:
+        return None
+    lengths = {len(v) if isinstance(v, list) else -1 for v in data.values()}
+    if len(lengths) != 1 or -1 in lengths or not next(iter(lengths)):
+        return None
+    out = pd.DataFrame(data, columns=ENTITY_COLUMNS)
+    out["depth"] = out["depth"].astype("Int64")
+    return out
+
+
 def _search_entities(entities: Any) -> Iterable[Mapping[str, Any]]:
     """The entities of a search answer and their ``descendants``, depth first (no recursion:
     a hostile answer can nest them as deep as JSON allows); non-objects are skipped."""

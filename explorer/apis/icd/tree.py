@@ -27,7 +27,7 @@ import pandas as pd
 from ...session.parallel import Limiter, crawl
 from .frames import entity_frame, entity_record, payload_object, strings, uri_id
 
-__all__ = ["MAX_ENTITIES", "CrawlLimit", "tree_frame", "walk"]
+__all__ = ["MAX_ENTITIES", "CrawlLimit", "tree_frame", "tree_rows", "walk"]
 
 #: Entities one crawl may meet at most (a whole release has about 37,000).
 MAX_ENTITIES = 200_000
@@ -134,6 +134,19 @@ def tree_frame(
     descendants get theirs from the structure. An item that is not a JSON object raises
     :class:`~explorer.errors.ApiError`; wrongly typed values inside one are ``None``.
     """
+    return entity_frame(tree_rows(payloads, language=language, root_depth=root_depth,
+                                  root_chapter=root_chapter, root_parent_code=root_parent_code))
+
+
+def tree_rows(
+    payloads: Iterable[Payload],
+    *,
+    language: str | None = None,
+    root_depth: int | None = None,
+    root_chapter: str | None = None,
+    root_parent_code: str | None = None,
+) -> list[dict[str, Any]]:
+    """The rows of :func:`tree_frame` (one dict per entity, in pre-order)."""
     by_id: dict[str, Payload] = {}
     order: list[str] = []
     for payload in payloads:
@@ -175,4 +188,4 @@ def tree_frame(
             child_depth = d + 1 if d is not None else None
             for child in reversed(kids.get(key, ())):
                 stack.append((child, child_depth, row["code"], row["chapter"], key))
-    return entity_frame(rows)
+    return rows

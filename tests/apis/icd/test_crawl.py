@@ -111,3 +111,42 @@ def test_a_server_inventing_children_is_stopped(tmp_path):
         assert "max_entities=" in err.value.hint
     finally:
         srv.shutdown()
+
+
+def test_a_finished_crawl_is_kept_whole_and_reread_in_a_new_session(tmp_path):
+    """A finished crawl's rows are kept beside its answers: a new session on the same store
+    reads them back (no request, the same frame); damaged or foreign rows are recomputed from
+    the answers; a crawl stopped by a bound keeps no rows."""
+    import sqlite3
+    import zlib
+
+    import pandas as pd
+
+    path = tmp_path / "c.sqlite"
+    with sandbox.start() as box:
+        first = explorer.connect("icd", sandbox=box, cache=path, progress=False)
+        expected = first.tree("01")
+        whole = first.tree(None, max_depth=1)  # chapters and their blocks
+        first.close()
+        kept = sqlite3.connect(path).execute(
+            "select count(*) from payloads where key like '%|derived:tree/%'").fetchone()[0]
+        assert kept == 2
+        box.reset_counters()
+        again = explorer.connect("icd", sandbox=box, cache=path, progress=False)
+        pd.testing.assert_frame_equal(again.tree("01"), expected)
+        pd.testing.assert_frame_equal(again.tree(None, max_depth=1), whole)
+        assert box.count(API + "/release/11/2025-01/mms/") == 0
+        again.close()
+        with sqlite3.connect(path) as db:  # the kept rows damaged: rebuilt from the answers
+            db.execute("update payloads set body = ? where key like '%|derived:tree/%'",
+                       (zlib.compress(b'{"id": [1]}'),))
+        third = explorer.connect("icd", sandbox=box, cache=path, progress=False)
+        pd.testing.assert_frame_equal(third.tree("01"), expected)
+        assert box.count(API + "/release/11/2025-01/mms/") == 0  # answers still stored
+        bounded = explorer.connect("icd", sandbox=box, cache=tmp_path / "b.sqlite",
+                                   progress=False, max_entities=100)
+        with pytest.raises(ApiError, match="max_entities=100"):
+            bounded.tree("01")
+        bounded.close()
+        assert sqlite3.connect(tmp_path / "b.sqlite").execute(
+            "select count(*) from payloads where key like '%|derived:%'").fetchone()[0] == 0
