@@ -240,3 +240,4 @@ def test_every_registered_provider_has_its_pieces():
     from explorer import sandbox
 
     assert set(sandbox.emulators()) == set(apis.names())  # every listed API has an emulator
+

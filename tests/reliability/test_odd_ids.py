@@ -39,6 +39,7 @@ CASES: list[tuple[str, str, Callable[[Any, str], Any]]] = [
                                            interval=0.1, progress=False)),
     ("gopacs", "announcement", lambda s, x: s.announcement(x)),
     ("gopacs", "announcement_profile", lambda s, x: s.announcement_profile(x)),
+    ("gopacs", "plot_profile", lambda s, x: s.plot_profile(x)),
     ("gopacs", "ean_effectivity", lambda s, x: s.ean_effectivity(x)),
     ("gopacs", "ean_effectivity", lambda s, x: s.ean_effectivity({"id": x})),
     ("gopacs", "participant", lambda s, x: s.participant(x)),
