@@ -165,6 +165,7 @@ FORMS = {
 def test_the_credential_form_shows_no_echoed_secret(api, token_echo, no_credentials_around):
     """Item 9: the credential form connecting to an echoing token endpoint (or, once
     connected, its first call to an echoing API): ``form.message.value`` holds no secret."""
+    pytest.importorskip("ipywidgets", reason="the widgets need the notebooks extra")
     from explorer.widgets import CredentialForm
 
     with server(token_echo=token_echo) as own:

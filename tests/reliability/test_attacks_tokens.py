@@ -177,6 +177,7 @@ def test_absurd_lifetimes_are_clamped_and_everything_still_displays(name):
 def test_the_credential_form_connects_with_an_absurd_lifetime(name, itcare_env):
     """Item 15: the credential form's ``connect()`` with such a token: a session, no error
     message, and its status (with "expires in") renders."""
+    pytest.importorskip("ipywidgets", reason="the widgets need the notebooks extra")
     from explorer.widgets import CredentialForm
 
     with token_server(LIFETIMES[name]) as own:
