@@ -120,19 +120,24 @@ class Limiter:
         return getattr(self._holding, "depth", 0) > 0
 
     # -- slots ------------------------------------------------------------------------------
-    def acquire(self) -> float:
-        """Wait for a slot (the window, the rate, a pause), take it; returns the start time."""
+    def acquire(self, timeout: float | None = None) -> float:
+        """Wait for a slot (the window, the rate, a pause), take it; returns the start time.
+        ``TimeoutError`` if none is free within ``timeout`` seconds (a request's deadline)."""
+        end = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while True:
                 now = time.monotonic()
+                until = None
                 if self.in_flight >= max(1, int(self.window)):
-                    self._cond.wait(0.5)
-                    continue
-                if now < self._paused_until:
-                    self._cond.wait(self._paused_until - now)
-                    continue
-                if self.rate is not None and now < self._next_start:
-                    self._cond.wait(self._next_start - now)
+                    until = now + 0.5
+                elif now < self._paused_until:
+                    until = self._paused_until
+                elif self.rate is not None and now < self._next_start:
+                    until = self._next_start
+                if until is not None:
+                    if end is not None and now >= end:
+                        raise TimeoutError("no free slot before the deadline")
+                    self._cond.wait((until if end is None else min(until, end)) - now)
                     continue
                 self.in_flight += 1
                 if self.rate is not None:
@@ -330,14 +335,14 @@ def _in_slot(lim: Limiter, started: float, thunk: Callable[[], R]) -> R:
     holding.depth = getattr(holding, "depth", 0) + 1
     slot: list[float | None] = [started]
 
-    def throttled(status: int, wait: float) -> bool:
+    def throttled(status: int, wait: float, remaining: float | None = None) -> bool:
         lim.throttle(status, wait)
         if lim.fixed:
             return False  # a plain pool: the worker backs off on its own
         taken, slot[0] = slot[0], None
         if taken is not None:
             lim.release(taken, ok=False)
-        slot[0] = lim.acquire()
+        slot[0] = lim.acquire(timeout=remaining)  # TimeoutError: the request's deadline
         return True
 
     ok = False

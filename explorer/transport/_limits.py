@@ -254,16 +254,17 @@ class WatchedHTTPSPool(HTTPSConnectionPool):
 
 
 # -- retries whose waits are bounded ----------------------------------------------------------
-#: A callable ``(status, wait)`` told, on this thread, of each throttling answer (429/503) a
-#: retry is about to wait for: how a pool of workers learns that the server asks it to slow
-#: down (see :func:`explorer.session.parallel.Limiter`).
+#: A callable ``(status, wait, deadline_remaining)`` told, on this thread, of each throttling
+#: answer (429/503) a retry is about to wait for: how a pool of workers learns that the server
+#: asks it to slow down (see :func:`explorer.session.parallel.Limiter`).
 _listener = threading.local()
 
 
 @contextmanager
 def throttle_listener(listener: Any) -> Iterator[None]:
-    """Tell ``listener(status, wait_seconds)`` of every throttled retry on this thread; a
-    listener that returns true has waited itself (the retry then goes at once)."""
+    """Tell ``listener(status, wait_seconds, deadline_remaining)`` of every throttled retry on
+    this thread; a listener that returns true has waited itself (the retry then goes at once),
+    one that raises ``TimeoutError`` ran out of the request's deadline."""
     previous = getattr(_listener, "fn", None)
     _listener.fn = listener
     try:
@@ -325,8 +326,13 @@ class BoundedRetry(Retry):
             raise DeadlineExceeded(item.limits.deadline)
         listener = getattr(_listener, "fn", None)
         throttled = response is not None and response.status in (429, 503)
-        if listener is not None and throttled and listener(response.status, wait):
-            return
+        if listener is not None and throttled:
+            try:
+                if listener(response.status, wait,
+                            None if item is None else item.remaining()):
+                    return
+            except TimeoutError:
+                raise DeadlineExceeded(item.limits.deadline) from None
         if wait > 0:
             time.sleep(wait)
 

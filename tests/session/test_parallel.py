@@ -127,3 +127,15 @@ def test_crawl_follows_what_each_answer_reveals_and_raises_the_first_error():
 
     with pytest.raises(ValueError, match="broken"):
         crawl([0], boom, lambda k, kids: kids, limiter=Limiter(4), progress=False)
+
+
+def test_a_queued_slot_wait_ends_at_the_timeout():
+    """A throttled retry queues for a slot within what is left of its request's deadline."""
+    lim = Limiter(1)
+    start = lim.acquire()
+    t0 = time.monotonic()
+    with pytest.raises(TimeoutError):
+        lim.acquire(timeout=0.2)
+    assert 0.15 < time.monotonic() - t0 < 2
+    lim.release(start)
+    assert lim.acquire(timeout=0.2) >= t0  # a free slot is taken at once
